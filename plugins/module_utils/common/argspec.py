@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# Copyright: vmshift.virt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Connection argument specs shared by modules; each has a doc fragment of the same meaning
+(plugins/doc_fragments/<backend>.py). The environment fallbacks are those that AAP's credential
+types inject, so a job template needs no extra variables."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.basic import env_fallback
+
+
+def vsphere_argument_spec():
+    return dict(
+        hostname=dict(type="str", fallback=(env_fallback, ["VMWARE_HOST"])),
+        username=dict(type="str", aliases=["user"], fallback=(env_fallback, ["VMWARE_USER"])),
+        password=dict(type="str", aliases=["pass", "pwd"], no_log=True,
+                      fallback=(env_fallback, ["VMWARE_PASSWORD"])),
+        port=dict(type="int", default=443, fallback=(env_fallback, ["VMWARE_PORT"])),
+        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["VMWARE_VALIDATE_CERTS"])),
+        ca_path=dict(type="path", fallback=(env_fallback, ["VMWARE_CA_PATH"])),
+    )
+
+
+def libvirt_argument_spec():
+    return dict(
+        uri=dict(type="str", default="qemu:///system", fallback=(env_fallback, ["LIBVIRT_DEFAULT_URI"])),
+    )
+
+
+def kubernetes_argument_spec():
+    return dict(
+        kubeconfig=dict(type="raw", fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),
+        context=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_CONTEXT"])),
+        host=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_HOST"])),
+        api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["K8S_AUTH_API_KEY"])),
+        validate_certs=dict(type="bool", aliases=["verify_ssl"], default=True,
+                            fallback=(env_fallback, ["K8S_AUTH_VERIFY_SSL"])),
+        ca_cert=dict(type="path", aliases=["ssl_ca_cert"], fallback=(env_fallback, ["K8S_AUTH_SSL_CA_CERT"])),
+    )

@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# Copyright: vmshift.virt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The module wrapper every vmshift.virt module runs through.
+
+A module is: DOCUMENTATION/EXAMPLES/RETURN, an argument spec, and ``run_module(spec, service)``.
+The wrapper builds the AnsibleModule, reports missing Python libraries with Ansible's standard
+message, calls the service with the module, and turns any VmshiftError into one ``fail_json``:
+no traceback for an expected failure, the message names what failed and why.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import MissingLibrary, VmshiftError
+
+
+class Library:
+    """The outcome of an optional import, recorded where the import happens."""
+
+    def __init__(self, pip_name, import_error=None, traceback=None):
+        self.pip_name = pip_name
+        self.import_error = import_error
+        self.traceback = traceback
+
+    @property
+    def present(self):
+        return self.import_error is None
+
+    def require(self):
+        if not self.present:
+            raise MissingLibrary(self.pip_name, reason=str(self.import_error))
+
+
+def run_module(argument_spec, service, libraries=(), **module_kwargs):
+    """Build the module, check libraries, run ``service(module) -> result dict``, exit."""
+    module_kwargs.setdefault("supports_check_mode", True)
+    module = AnsibleModule(argument_spec=argument_spec, **module_kwargs)
+    for library in libraries:
+        if not library.present:
+            module.fail_json(msg=missing_required_lib(library.pip_name), exception=library.traceback)
+    try:
+        result = service(module)
+    except MissingLibrary as exc:
+        module.fail_json(msg=missing_required_lib(exc.library, reason=exc.reason))
+    except VmshiftError as exc:
+        module.fail_json(msg=exc.message, **exc.details)
+    module.exit_json(**result)

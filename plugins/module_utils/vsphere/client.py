@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# Copyright: vmshift.virt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""vSphere connection and bulk property retrieval (ContainerView + RetrievePropertiesEx)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ssl
+import traceback
+
+from ansible.module_utils.six.moves import http_client
+
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.vmshift.virt.plugins.module_utils.common.module import Library
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.errors import translate
+
+try:
+    from pyVim.connect import Disconnect, SmartConnect
+    from pyVmomi import vim, vmodl
+except ImportError as exc:
+    PYVMOMI = Library("pyvmomi", exc, traceback.format_exc())
+else:
+    PYVMOMI = Library("pyvmomi")
+
+DEFAULT_PAGE_SIZE = 1000
+
+
+def ssl_context(validate_certs, ca_path=None):
+    if not validate_certs:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    return ssl.create_default_context(cafile=ca_path)
+
+
+class VsphereClient:
+    """One logged-in session. Use as a context manager so the session is always logged out."""
+
+    def __init__(self, hostname, username, password, port=443, validate_certs=True, ca_path=None):
+        for field, value, env in (("hostname", hostname, "VMWARE_HOST"),
+                                  ("username", username, "VMWARE_USER"),
+                                  ("password", password, "VMWARE_PASSWORD")):
+            if not value:
+                raise InvalidInput("%s is required: set the %s option or the %s environment variable" % (field, field, env))
+        self.hostname = hostname
+        self.username = username
+        self._password = password
+        self.port = port
+        self.validate_certs = validate_certs
+        self.ca_path = ca_path
+        self.si = None
+
+    @classmethod
+    def from_params(cls, params):
+        return cls(params["hostname"], params["username"], params["password"], params["port"],
+                   params["validate_certs"], params["ca_path"])
+
+    @property
+    def endpoint(self):
+        return "%s:%s" % (self.hostname, self.port)
+
+    def __enter__(self):
+        PYVMOMI.require()
+        try:
+            self.si = SmartConnect(host=self.hostname, user=self.username, pwd=self._password, port=self.port,
+                                   sslContext=ssl_context(self.validate_certs, self.ca_path))
+        except (vmodl.MethodFault, OSError, http_client.HTTPException) as exc:
+            # pyVmomi faults (InvalidLogin), ssl and socket errors (all OSError), or a broken HTTP
+            # answer; translate() classifies each and keeps the reason.
+            raise translate(exc, "connect to", "vSphere server", self.endpoint, self.endpoint)
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.si is not None:
+            try:
+                Disconnect(self.si)
+            except (vmodl.MethodFault, OSError):
+                pass  # the session expires on the server side; nothing to undo
+            self.si = None
+
+    @property
+    def content(self):
+        return self.si.RetrieveContent()
+
+    def retrieve(self, type_properties, root=None, page_size=DEFAULT_PAGE_SIZE):
+        """Properties of every object of the given types below ``root``, in one paged collection.
+
+        ``type_properties``: ``{vim.VirtualMachine: ["name", ...], vim.HostSystem: [...]}``.
+        Returns ``{moref_id: (type_name, {path: value})}``. Objects deleted while the collection runs
+        come back with a ManagedObjectNotFound in their missingSet and are left out.
+        """
+        content = self.content
+        view = content.viewManager.CreateContainerView(root or content.rootFolder, list(type_properties), True)
+        try:
+            traversal = vmodl.query.PropertyCollector.TraversalSpec(
+                name="view", path="view", skip=False, type=vim.view.ContainerView)
+            spec = vmodl.query.PropertyCollector.FilterSpec(
+                objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=view, skip=True, selectSet=[traversal])],
+                propSet=[vmodl.query.PropertyCollector.PropertySpec(type=kind, pathSet=list(paths), all=False)
+                         for kind, paths in type_properties.items()],
+            )
+            collector = content.propertyCollector
+            options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=page_size)
+            objects = {}
+            result = collector.RetrievePropertiesEx(specSet=[spec], options=options)
+            while result is not None:
+                for item in result.objects:
+                    if any(isinstance(m.fault, vmodl.fault.ManagedObjectNotFound) for m in item.missingSet or ()):
+                        continue
+                    objects[item.obj._moId] = (item.obj._wsdlName, dict((p.name, p.val) for p in item.propSet))
+                if not result.token:
+                    break
+                result = collector.ContinueRetrievePropertiesEx(token=result.token)
+            return objects
+        finally:
+            view.Destroy()

@@ -1,0 +1,270 @@
+# -*- coding: utf-8 -*-
+# Copyright: vmshift.virt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure builders: retrieved vSphere properties -> VM facts -> the neutral VM spec.
+
+Nothing here talks to a server: the input is what ``VsphereClient.retrieve`` returns, so every
+function is unit-tested with pyVmomi data objects built in memory.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fnmatch
+import re
+
+from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import neutral_spec
+
+try:
+    from pyVmomi import vim
+except ImportError:  # reported by the module wrapper through vsphere.client.PYVMOMI
+    vim = None
+
+VM_PROPERTIES = [
+    "name", "parent", "resourcePool",
+    "config.uuid", "config.instanceUuid", "config.guestId", "config.guestFullName", "config.template",
+    "config.hardware.numCPU", "config.hardware.numCoresPerSocket", "config.hardware.memoryMB",
+    "config.hardware.device", "config.firmware", "config.bootOptions.efiSecureBootEnabled",
+    "config.changeTrackingEnabled", "config.cpuHotAddEnabled", "config.memoryHotAddEnabled",
+    "config.annotation",
+    "runtime.powerState", "runtime.host",
+    "guest.hostName", "guest.ipAddress", "guest.toolsRunningStatus",
+    "snapshot",
+]
+# The inventory tree around the VMs, fetched in the same collection to resolve placement by id.
+TREE_PROPERTIES = {
+    "HostSystem": ["name", "parent"],
+    "ComputeResource": ["name", "parent"],
+    "Datacenter": ["name", "parent"],
+    "Folder": ["name", "parent"],
+    "ResourcePool": ["name"],
+    "Network": ["name"],
+}
+
+POWER_STATES = {"poweredOn": "poweredOn", "poweredOff": "poweredOff", "suspended": "suspended"}
+_DATASTORE_PATH = re.compile(r"^\[(?P<ds>[^\]]+)\]\s*(?P<path>.*)$")
+
+
+def split_datastore_path(file_name):
+    """'[ds1] vm/vm.vmdk' -> ('ds1', 'vm/vm.vmdk'); a path not on a datastore -> (None, path)."""
+    match = _DATASTORE_PATH.match(file_name or "")
+    if not match:
+        return None, file_name
+    return match.group("ds"), match.group("path")
+
+
+def _moid(ref):
+    return ref._moId if ref is not None else None
+
+
+class Tree:
+    """Names and parents of the inventory objects, by moref id."""
+
+    def __init__(self, objects):
+        self.objects = objects
+
+    def name(self, moid):
+        entry = self.objects.get(moid)
+        return entry[1].get("name") if entry else None
+
+    def kind(self, moid):
+        entry = self.objects.get(moid)
+        return entry[0] if entry else None
+
+    def parent(self, moid):
+        entry = self.objects.get(moid)
+        return _moid(entry[1].get("parent")) if entry else None
+
+    def ancestors(self, moid):
+        """Parent chain from the nearest up to the root: [(moid, kind, name), ...]."""
+        chain = []
+        current = self.parent(moid)
+        while current is not None and len(chain) < 64:
+            chain.append((current, self.kind(current), self.name(current)))
+            current = self.parent(current)
+        return chain
+
+
+def _controller_type(controller):
+    if controller is None:
+        return None
+    table = (
+        ("ParaVirtualSCSIController", "pvscsi"), ("VirtualLsiLogicSASController", "lsilogicsas"),
+        ("VirtualLsiLogicController", "lsilogic"), ("VirtualBusLogicController", "buslogic"),
+        ("VirtualAHCIController", "sata"), ("VirtualNVMEController", "nvme"), ("VirtualIDEController", "ide"),
+    )
+    for class_name, label in table:
+        if isinstance(controller, getattr(vim.vm.device, class_name)):
+            return label
+    return type(controller).__name__
+
+
+def _bus(controller_type):
+    if controller_type in ("pvscsi", "lsilogic", "lsilogicsas", "buslogic"):
+        return "scsi"
+    return controller_type
+
+
+def disk_facts(devices):
+    by_key = dict((d.key, d) for d in devices or ())
+    disks = []
+    for dev in devices or ():
+        if not isinstance(dev, vim.vm.device.VirtualDisk):
+            continue
+        backing = dev.backing
+        datastore, path = split_datastore_path(getattr(backing, "fileName", None))
+        controller_type = _controller_type(by_key.get(dev.controllerKey))
+        capacity = dev.capacityInBytes if dev.capacityInBytes is not None else (dev.capacityInKB or 0) * 1024
+        disks.append({
+            "label": dev.deviceInfo.label if dev.deviceInfo else "disk %s" % dev.key,
+            "key": dev.key,
+            "datastore": datastore,
+            "path": path,
+            "file_name": getattr(backing, "fileName", None),
+            "capacity_bytes": capacity,
+            "thin": bool(getattr(backing, "thinProvisioned", False)),
+            "disk_mode": getattr(backing, "diskMode", None),
+            "sharing": getattr(backing, "sharing", None) or "sharingNone",
+            "rdm": isinstance(backing, vim.vm.device.VirtualDisk.RawDiskMappingVer1BackingInfo),
+            "controller_type": controller_type,
+            "bus": _bus(controller_type),
+            "unit_number": dev.unitNumber,
+        })
+    return disks
+
+
+def _adapter_type(nic):
+    for class_name, label in (("VirtualVmxnet3", "vmxnet3"), ("VirtualE1000e", "e1000e"), ("VirtualE1000", "e1000"),
+                              ("VirtualVmxnet2", "vmxnet2"), ("VirtualPCNet32", "pcnet32"),
+                              ("VirtualSriovEthernetCard", "sriov")):
+        if isinstance(nic, getattr(vim.vm.device, class_name)):
+            return label
+    return type(nic).__name__
+
+
+def nic_facts(devices, tree):
+    nics = []
+    for dev in devices or ():
+        if not isinstance(dev, vim.vm.device.VirtualEthernetCard):
+            continue
+        backing = dev.backing
+        network = None
+        if isinstance(backing, vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo):
+            # A distributed port group's key is its moref id.
+            network = tree.name(backing.port.portgroupKey) or backing.port.portgroupKey
+        elif isinstance(backing, vim.vm.device.VirtualEthernetCard.NetworkBackingInfo):
+            network = tree.name(_moid(backing.network)) or backing.deviceName
+        nics.append({
+            "label": dev.deviceInfo.label if dev.deviceInfo else "nic %s" % dev.key,
+            "key": dev.key,
+            "mac": (dev.macAddress or "").lower() or None,
+            "adapter_type": _adapter_type(dev),
+            "network": network,
+            "connected": bool(dev.connectable and dev.connectable.connected),
+        })
+    return nics
+
+
+def _snapshot_count(snapshot_info):
+    count = 0
+    stack = list(snapshot_info.rootSnapshotList) if snapshot_info else []
+    while stack:
+        node = stack.pop()
+        count += 1
+        stack.extend(node.childSnapshotList or ())
+    return count
+
+
+def placement(moid, props, tree):
+    host = _moid(props.get("runtime.host"))
+    compute = tree.parent(host) if host else None
+    folders = []
+    datacenter = None
+    for ancestor, kind, name in tree.ancestors(moid):
+        if kind == "Datacenter":
+            datacenter = name
+            break
+        folders.append(name)
+    return {
+        "datacenter": datacenter,
+        "cluster": tree.name(compute) if tree.kind(compute) == "ClusterComputeResource" else None,
+        "host": tree.name(host),
+        "folder": "/" + "/".join([datacenter or ""] + list(reversed(folders))),
+        "resource_pool": tree.name(_moid(props.get("resourcePool"))),
+    }
+
+
+def vm_facts(moid, props, tree):
+    """One VM's facts, documented in the RETURN of vsphere_vm_info."""
+    devices = props.get("config.hardware.device")
+    cpus = props.get("config.hardware.numCPU") or 1
+    cores = props.get("config.hardware.numCoresPerSocket") or 1
+    facts = {
+        "name": props.get("name"),
+        "moref": moid,
+        "uuid": props.get("config.uuid"),
+        "instance_uuid": props.get("config.instanceUuid"),
+        "template": bool(props.get("config.template")),
+        "power_state": POWER_STATES.get(props.get("runtime.powerState"), props.get("runtime.powerState")),
+        "guest_id": props.get("config.guestId"),
+        "guest_name": props.get("config.guestFullName"),
+        "tools_running_status": props.get("guest.toolsRunningStatus"),
+        "hostname": props.get("guest.hostName"),
+        "ip_address": props.get("guest.ipAddress"),
+        "cpu": {"count": cpus, "cores_per_socket": cores, "sockets": max(cpus // cores, 1)},
+        "memory_mib": props.get("config.hardware.memoryMB"),
+        "firmware": props.get("config.firmware") or "bios",
+        "secure_boot": bool(props.get("config.bootOptions.efiSecureBootEnabled")),
+        "cbt_enabled": bool(props.get("config.changeTrackingEnabled")),
+        "cpu_hot_add": bool(props.get("config.cpuHotAddEnabled")),
+        "memory_hot_add": bool(props.get("config.memoryHotAddEnabled")),
+        "annotation": props.get("config.annotation") or "",
+        "snapshot_count": _snapshot_count(props.get("snapshot")),
+        "disks": disk_facts(devices),
+        "nics": nic_facts(devices, tree),
+    }
+    facts.update(placement(moid, props, tree))
+    facts["spec"] = neutral_spec(
+        name=facts["name"], sockets=facts["cpu"]["sockets"], cores=cores, memory_mib=facts["memory_mib"],
+        firmware="efi" if facts["firmware"] == "efi" else "bios", secure_boot=facts["secure_boot"],
+        disks=[{"name": "disk%d" % i, "size_bytes": d["capacity_bytes"],
+                "source": {"vsphere": {"datastore": d["datastore"], "path": d["path"]}}}
+               for i, d in enumerate(facts["disks"])],
+        nics=[{"name": "nic%d" % i, "mac": n["mac"], "network": n["network"]} for i, n in enumerate(facts["nics"])],
+        power_state="running" if facts["power_state"] == "poweredOn" else "stopped",
+        guest_os=facts["guest_id"],
+        source={"vsphere": {"moref": moid, "instance_uuid": facts["instance_uuid"], "datacenter": facts["datacenter"]}},
+    )
+    return facts
+
+
+def matches(facts, names=None, datacenter=None, cluster=None, power_state=None):
+    """Filters applied after retrieval; ``names`` are shell-style globs."""
+    if names and not any(fnmatch.fnmatchcase(facts["name"] or "", pattern) for pattern in names):
+        return False
+    if datacenter and facts["datacenter"] != datacenter:
+        return False
+    if cluster and facts["cluster"] != cluster:
+        return False
+    if power_state and facts["power_state"] != power_state:
+        return False
+    return True
+
+
+def build_vms(objects, names=None, datacenter=None, cluster=None, power_state=None):
+    """All VM facts from one retrieval, filtered, sorted by name then moref."""
+    tree = Tree(objects)
+    result = []
+    for moid, (kind, props) in objects.items():
+        if kind != "VirtualMachine":
+            continue
+        facts = vm_facts(moid, props, tree)
+        if matches(facts, names, datacenter, cluster, power_state):
+            result.append(facts)
+    result.sort(key=lambda f: (f["name"] or "", f["moref"]))
+    return result
+
+
+def names_of(objects, kind):
+    return sorted(props.get("name") for k, props in objects.values() if k == kind)

@@ -1,0 +1,163 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: vmshift.virt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: vsphere_vm_info
+short_description: Discover vSphere VMs in one bulk retrieval, with the neutral VM spec
+version_added: 0.1.0
+description:
+  - Returns the VMs of a vCenter or ESXi host with their identity, placement, hardware, disks and
+    NICs, and each VM in the collection's neutral VM spec, ready for
+    the libvirt and KubeVirt renderers and the migration engine.
+  - Retrieves everything with one ContainerView and a paged C(RetrievePropertiesEx) of only the
+    properties it uses, instead of one round trip per VM.
+  - Filters are applied to the retrieved VMs; a filter that matches nothing returns an empty list
+    and says so in RV(msg).
+author:
+  - vmshift.virt maintainers
+extends_documentation_fragment:
+  - vmshift.virt.vsphere
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; it runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is no diff.
+options:
+  names:
+    description:
+      - Only VMs whose name matches one of these shell-style patterns (V(web-*), V(db-0?)).
+    type: list
+    elements: str
+  datacenter:
+    description:
+      - Only VMs in this datacenter. An unknown datacenter is an error that lists the known ones.
+    type: str
+  cluster:
+    description:
+      - Only VMs running on a host of this cluster.
+    type: str
+  power_state:
+    description:
+      - Only VMs in this power state.
+    type: str
+    choices: [poweredOn, poweredOff, suspended]
+  include_templates:
+    description:
+      - Also return templates.
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: Discover every VM (connection from VMWARE_HOST/USER/PASSWORD, as AAP injects it)
+  vmshift.virt.vsphere_vm_info:
+  register: estate
+
+- name: Discover the web tier of one datacenter
+  vmshift.virt.vsphere_vm_info:
+    hostname: vcenter.example.com
+    username: "{{ vcenter_user }}"
+    password: "{{ vcenter_password }}"
+    ca_path: /etc/pki/vcenter-ca.pem
+    datacenter: DC1
+    names: ["web-*"]
+    power_state: poweredOn
+  register: web
+
+- name: Show the neutral spec of each VM
+  ansible.builtin.debug:
+    msg: "{{ web.vms | map(attribute='spec') }}"
+"""
+
+RETURN = r"""
+count:
+  description: How many VMs are returned.
+  returned: always
+  type: int
+  sample: 2
+msg:
+  description: A one-line summary; says when the filters matched nothing.
+  returned: always
+  type: str
+  sample: 2 VMs found
+vms:
+  description: The VMs, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name: {description: VM name., type: str, returned: always, sample: web-01}
+    moref: {description: Managed object id., type: str, returned: always, sample: vm-42}
+    uuid: {description: BIOS UUID., type: str, returned: always}
+    instance_uuid: {description: vCenter instance UUID., type: str, returned: always}
+    template: {description: Whether it is a template., type: bool, returned: always}
+    power_state: {description: poweredOn, poweredOff or suspended., type: str, returned: always}
+    guest_id: {description: Configured guest OS id., type: str, returned: always, sample: rhel9_64Guest}
+    guest_name: {description: Configured guest OS name., type: str, returned: always}
+    tools_running_status: {description: VMware Tools running status., type: str, returned: always}
+    hostname: {description: Guest host name reported by VMware Tools., type: str, returned: always}
+    ip_address: {description: Primary guest IP reported by VMware Tools., type: str, returned: always}
+    cpu:
+      description: CPU count, cores per socket and sockets.
+      type: dict
+      returned: always
+      sample: {count: 4, cores_per_socket: 2, sockets: 2}
+    memory_mib: {description: Memory in MiB., type: int, returned: always}
+    firmware: {description: bios or efi., type: str, returned: always}
+    secure_boot: {description: EFI secure boot enabled., type: bool, returned: always}
+    cbt_enabled: {description: Changed block tracking enabled., type: bool, returned: always}
+    cpu_hot_add: {description: CPU hot-add enabled., type: bool, returned: always}
+    memory_hot_add: {description: Memory hot-add enabled., type: bool, returned: always}
+    annotation: {description: The VM's notes., type: str, returned: always}
+    snapshot_count: {description: Number of snapshots., type: int, returned: always}
+    datacenter: {description: Datacenter name., type: str, returned: always}
+    cluster: {description: Cluster of the VM's host, null for a standalone host., type: str, returned: always}
+    host: {description: ESXi host name., type: str, returned: always}
+    folder: {description: VM folder path from the datacenter., type: str, returned: always, sample: /DC1/vm/web}
+    resource_pool: {description: Resource pool name., type: str, returned: always}
+    disks:
+      description:
+        - Virtual disks with label, key, datastore, path, file_name, capacity_bytes, thin,
+          disk_mode, sharing, rdm, controller_type, bus and unit_number.
+      type: list
+      elements: dict
+      returned: always
+    nics:
+      description: NICs with label, key, mac, adapter_type, network (port group name) and connected.
+      type: list
+      elements: dict
+      returned: always
+    spec:
+      description: The VM in the collection's neutral VM spec (see docs/vm_spec.md).
+      type: dict
+      returned: always
+"""
+
+from ansible_collections.vmshift.virt.plugins.module_utils.common.argspec import vsphere_argument_spec
+from ansible_collections.vmshift.virt.plugins.module_utils.common.module import run_module
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import PYVMOMI
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.discovery import discover_vms
+
+
+def main():
+    argument_spec = vsphere_argument_spec()
+    argument_spec.update(
+        names=dict(type="list", elements="str"),
+        datacenter=dict(type="str"),
+        cluster=dict(type="str"),
+        power_state=dict(type="str", choices=["poweredOn", "poweredOff", "suspended"]),
+        include_templates=dict(type="bool", default=False),
+    )
+    run_module(argument_spec, lambda module: discover_vms(module.params), libraries=[PYVMOMI])
+
+
+if __name__ == "__main__":
+    main()

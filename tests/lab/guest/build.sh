@@ -1,0 +1,65 @@
+#!/bin/bash
+# Build the lab's tiny bootable test guest from Debian packages, without mounting anything.
+#
+#   build.sh OUT_DIR
+#
+# Produces OUT_DIR/guest.raw: a FAT "superfloppy" disk with syslinux as bootloader, Debian's cloud
+# kernel and an initramfs whose init (busybox) prints the marker below on the serial console
+# (ttyS0), followed by the disk's serial number when the kernel passes it. The image is cached: it is
+# rebuilt only when this script changes. Convert it with `qemu-img convert -O vmdk` for vSphere.
+set -euo pipefail
+
+OUT=${1:?usage: build.sh OUT_DIR}
+MARKER=${VMSHIFT_GUEST_MARKER:-VMSHIFT-GUEST-READY}
+SELF_SUM=$(sha256sum "$0" | cut -c1-16)
+mkdir -p "$OUT"
+if [[ -s "$OUT/guest.raw" && "$(cat "$OUT/guest.stamp" 2>/dev/null)" == "$SELF_SUM" ]]; then
+  echo "guest image up to date: $OUT/guest.raw"
+  exit 0
+fi
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+
+kpkg=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-/{print $2; exit}')
+[[ -n "$kpkg" ]] || { echo "cannot resolve Debian's cloud kernel package (run apt-get update)" >&2; exit 1; }
+apt-get download -q "$kpkg" busybox-static >/dev/null
+dpkg -x linux-image-*.deb kernel
+dpkg -x busybox-static_*.deb bb
+vmlinuz=$(ls kernel/boot/vmlinuz-*)
+
+mkdir -p initrd/{bin,dev,proc,sys,sbin}
+cp bb/bin/busybox initrd/bin/busybox
+for applet in sh echo cat mount sleep poweroff ls uname; do ln -s busybox "initrd/bin/$applet"; done
+cat > initrd/init <<INIT
+#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+echo "$MARKER kernel=\$(uname -r)" > /dev/console
+while true; do sleep 3600; done
+INIT
+chmod +x initrd/init
+(cd initrd && find . | cpio -o -H newc --quiet | gzip -9) > initrd.gz
+
+cat > syslinux.cfg <<CFG
+DEFAULT vmshift
+PROMPT 0
+TIMEOUT 1
+LABEL vmshift
+  KERNEL vmlinuz
+  INITRD initrd.gz
+  APPEND console=ttyS0,115200 quiet panic=5
+CFG
+
+truncate -s 32M guest.raw
+mkfs.fat -n VMSHIFT guest.raw >/dev/null
+syslinux --install guest.raw
+mcopy -i guest.raw "$vmlinuz" ::vmlinuz
+mcopy -i guest.raw initrd.gz ::initrd.gz
+mcopy -i guest.raw syslinux.cfg ::syslinux.cfg
+mv guest.raw "$OUT/guest.raw.tmp"
+mv "$OUT/guest.raw.tmp" "$OUT/guest.raw"
+echo "$SELF_SUM" > "$OUT/guest.stamp"
+echo "built guest image: $OUT/guest.raw (kernel $kpkg)"

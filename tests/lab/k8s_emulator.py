@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""The lab's Kubernetes API: kmock's KubernetesEmulator plus a stand-in for the operators.
+
+STAND-IN, NOT A REAL CLUSTER. No Kubernetes API server can run on the lab machines, so this
+process serves the parts of the Kubernetes API that vmshift.virt uses (discovery, list, watch, get,
+create, merge patch, delete, 404/409) from the `kmock` package, over TLS with the lab CA and a
+bearer token. kmock merges patches as plain dicts (no strategic merge, no server-side apply), so the
+collection keeps to what is portable: create, JSON merge patch, delete.
+
+The operators' part (KubeVirt, CDI, nmstate, MTV) is played by `StandInController` below: it sets
+status conditions the way the operators would, after a short delay. It does NOT run VMs, import
+disks or configure node networking; tests that rely on it say so.
+
+Usage: k8s_emulator.py --port 16443 --cert C --key K --token-file T
+"""
+
+import argparse
+import asyncio
+import datetime
+import json
+import logging
+import re
+import ssl
+import uuid
+
+import aiohttp.test_utils
+import aiohttp.web
+import kmock
+from kmock._internal import rendering  # the emulator's request type; kmock exposes no public alias
+
+LOG = logging.getLogger("vmshift.k8s_emulator")
+
+# (group/version/plural, kind, namespaced, subresources)
+RESOURCES = [
+    ("v1/namespaces", "Namespace", False, ()),
+    ("v1/secrets", "Secret", True, ()),
+    ("v1/configmaps", "ConfigMap", True, ()),
+    ("v1/persistentvolumeclaims", "PersistentVolumeClaim", True, ()),
+    ("v1/nodes", "Node", False, ()),
+    ("storage.k8s.io/v1/storageclasses", "StorageClass", False, ()),
+    ("kubevirt.io/v1/virtualmachines", "VirtualMachine", True, ("status",)),
+    ("kubevirt.io/v1/virtualmachineinstances", "VirtualMachineInstance", True, ("status",)),
+    ("instancetype.kubevirt.io/v1beta1/virtualmachineclusterinstancetypes",
+     "VirtualMachineClusterInstancetype", False, ()),
+    ("instancetype.kubevirt.io/v1beta1/virtualmachineclusterpreferences",
+     "VirtualMachineClusterPreference", False, ()),
+    ("cdi.kubevirt.io/v1beta1/datavolumes", "DataVolume", True, ("status",)),
+    ("nmstate.io/v1/nodenetworkconfigurationpolicies", "NodeNetworkConfigurationPolicy", False, ("status",)),
+    ("nmstate.io/v1beta1/nodenetworkconfigurationenactments", "NodeNetworkConfigurationEnactment", False, ()),
+    ("nmstate.io/v1beta1/nodenetworkstates", "NodeNetworkState", False, ()),
+    ("k8s.cni.cncf.io/v1/network-attachment-definitions", "NetworkAttachmentDefinition", True, ()),
+    ("forklift.konveyor.io/v1beta1/providers", "Provider", True, ("status",)),
+    ("forklift.konveyor.io/v1beta1/networkmaps", "NetworkMap", True, ("status",)),
+    ("forklift.konveyor.io/v1beta1/storagemaps", "StorageMap", True, ("status",)),
+    ("forklift.konveyor.io/v1beta1/plans", "Plan", True, ("status",)),
+    ("forklift.konveyor.io/v1beta1/migrations", "Migration", True, ("status",)),
+]
+VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"]
+KIND_BY_PLURAL = {r[0].rsplit("/", 1)[1]: r[1] for r in RESOURCES}
+
+
+NAMESPACE_PATH = re.compile(r"^/api/v1/namespaces(?:/([^/]+))?/?$")
+
+
+def status_response(code, reason, message):
+    return aiohttp.web.json_response({"apiVersion": "v1", "kind": "Status", "status": "Failure",
+                                      "code": code, "reason": reason, "message": message}, status=code)
+
+
+def _now():
+    return datetime.datetime.now(tz=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class LabKubernetes(kmock.KubernetesEmulator):
+    """KubernetesEmulator with what real clients need: auth, list kinds, server-set metadata."""
+
+    token: str = ""
+
+    async def __call__(self, raw_request):
+        if raw_request.headers.get("Authorization", "") != "Bearer " + self.token:
+            return status_response(401, "Unauthorized", "Unauthorized")
+        match = NAMESPACE_PATH.match(raw_request.path)
+        if match:
+            return await self._serve_namespace(raw_request, match.group(1))
+        return await super().__call__(raw_request)
+
+    async def _serve_namespace(self, raw_request, name):
+        """kmock 0.8 parses /api/v1/namespaces[/NAME] as a namespaced path; serve Namespaces here."""
+        res = kmock.resource("", "v1", "namespaces")
+        live = {key[2]: obj for key, obj in self.objects.items() if key[0] == res and not obj.deleted}
+        if raw_request.method == "GET" and name is None:
+            return aiohttp.web.json_response({
+                "apiVersion": "v1", "kind": "NamespaceList",
+                "metadata": {"resourceVersion": str(next_version())},
+                "items": [obj.raw for obj in live.values()]})
+        if raw_request.method == "POST" and name is None:
+            body = await raw_request.json()
+            name = body.get("metadata", {}).get("name")
+            if name in live:
+                return status_response(409, "AlreadyExists", 'namespaces "%s" already exists' % name)
+            body.setdefault("metadata", {}).update(uid=str(uuid.uuid4()), creationTimestamp=_now(),
+                                                   resourceVersion=str(next_version()))
+            body.update(apiVersion="v1", kind="Namespace", status={"phase": "Active"})
+            self.objects[res, None, name] = body
+            return aiohttp.web.json_response(body, status=201)
+        if name not in live:
+            return status_response(404, "NotFound", 'namespaces "%s" not found' % name)
+        if raw_request.method == "GET":
+            return aiohttp.web.json_response(live[name].raw)
+        if raw_request.method == "DELETE":
+            raw = live[name].raw
+            live[name].delete()
+            return aiohttp.web.json_response(raw)
+        return status_response(405, "MethodNotAllowed", "not supported by the lab emulator")
+
+    async def _handle(self, request):
+        if request.action == kmock.action.CREATE and isinstance(request.data, dict):
+            meta = request.data.setdefault("metadata", {})
+            meta.setdefault("uid", str(uuid.uuid4()))
+            meta.setdefault("creationTimestamp", _now())
+            meta["resourceVersion"] = str(next_version())
+            meta["generation"] = 1
+            if request.namespace and "namespace" not in meta:
+                meta["namespace"] = request.namespace
+        return await super()._handle(request)
+
+    async def _serve_list(self, request):
+        payload = await super()._serve_list(request)
+        resource = request.resource
+        payload["kind"] = KIND_BY_PLURAL.get(resource.plural, "Unknown") + "List"
+        payload["apiVersion"] = (resource.group + "/" if resource.group else "") + resource.version
+        payload["metadata"] = {"resourceVersion": str(next_version())}
+        return payload
+
+
+_VERSION = [1000]
+
+
+def next_version():
+    _VERSION[0] += 1
+    return _VERSION[0]
+
+
+class StandInController:
+    """STAND-IN for the KubeVirt operator: plays only the status a real operator would write.
+
+    - VirtualMachine with runStrategy Always (or running: true): after `delay` seconds, status
+      `ready: true`, `printableStatus: Running`, condition `Ready=True`; otherwise `Stopped`.
+    It reads and writes the emulator's store directly, like a controller with cluster-admin.
+    """
+
+    def __init__(self, emulator, delay=0.5):
+        self.emulator = emulator
+        self.delay = delay
+        self.seen = {}
+
+    async def run(self):
+        while True:
+            await asyncio.sleep(0.2)
+            self.reconcile()
+            # kmock keeps every request for assertions; a long-lived lab server must not grow forever.
+            if len(self.emulator._requests) > 10000:
+                del self.emulator._requests[:5000]
+
+    def reconcile(self):
+        now = asyncio.get_event_loop().time()
+        for (resource, namespace, name), obj in list(self.emulator.objects.items()):
+            if obj.deleted or resource.plural != "virtualmachines":
+                continue
+            raw = obj.raw
+            spec = raw.get("spec", {})
+            want_running = spec.get("runStrategy", "Always" if spec.get("running") else "Halted") in (
+                "Always", "RerunOnFailure")
+            key = (namespace, name, want_running)
+            first = self.seen.setdefault(key, now)
+            if now - first < self.delay:
+                continue
+            status = raw.get("status", {})
+            printable = "Running" if want_running else "Stopped"
+            if status.get("printableStatus") == printable:
+                continue
+            obj.patch({"status": {
+                "ready": want_running,
+                "created": want_running,
+                "printableStatus": printable,
+                "conditions": [{"type": "Ready", "status": "True" if want_running else "False",
+                                "lastTransitionTime": _now(), "reason": "StandInController"}],
+            }})
+
+
+class TLSServer(aiohttp.test_utils.RawTestServer):
+    ssl_context = None
+
+    async def start_server(self, **kwargs):
+        kwargs["ssl"] = self.ssl_context
+        return await super().start_server(**kwargs)
+
+
+async def serve(args):
+    with open(args.token_file, encoding="utf-8") as f:
+        token = f.read().strip()
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(args.cert, args.key)
+    TLSServer.ssl_context = ctx
+
+    emulator = LabKubernetes()
+    emulator.token = token
+    for key, kind, namespaced, subresources in RESOURCES:
+        emulator.resources[key] = kmock.ResourceInfo(
+            kind=kind, namespaced=namespaced, verbs=VERBS, subresources=subresources,
+            singular=kind.lower())
+    for ns in ("default", "vmshift-lab"):
+        emulator.objects[kmock.resource("", "v1", "namespaces"), None, ns] = {
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": ns, "uid": str(uuid.uuid4()), "resourceVersion": "1"}}
+    controller = StandInController(emulator)
+    async with emulator, kmock.Server(emulator, host=args.host, port=args.port, server_cls=TLSServer):
+        LOG.info("lab Kubernetes emulator (stand-in) on https://%s:%s", args.host, args.port)
+        print(json.dumps({"url": "https://%s:%s" % (args.host, args.port)}), flush=True)
+        await controller.run()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=16443)
+    parser.add_argument("--cert", required=True)
+    parser.add_argument("--key", required=True)
+    parser.add_argument("--token-file", required=True)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(serve(args))
+
+
+if __name__ == "__main__":
+    main()
