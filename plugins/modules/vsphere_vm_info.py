@@ -20,7 +20,7 @@ description:
   - Filters are applied to the retrieved VMs; a filter that matches nothing returns an empty list
     and says so in RV(msg).
 author:
-  - vmshift.virt maintainers
+  - vmshift.virt maintainers (@vmshift)
 extends_documentation_fragment:
   - vmshift.virt.vsphere
 attributes:
@@ -94,35 +94,35 @@ vms:
   type: list
   elements: dict
   contains:
-    name: {description: VM name., type: str, returned: always, sample: web-01}
-    moref: {description: Managed object id., type: str, returned: always, sample: vm-42}
-    uuid: {description: BIOS UUID., type: str, returned: always}
-    instance_uuid: {description: vCenter instance UUID., type: str, returned: always}
-    template: {description: Whether it is a template., type: bool, returned: always}
-    power_state: {description: poweredOn, poweredOff or suspended., type: str, returned: always}
-    guest_id: {description: Configured guest OS id., type: str, returned: always, sample: rhel9_64Guest}
-    guest_name: {description: Configured guest OS name., type: str, returned: always}
-    tools_running_status: {description: VMware Tools running status., type: str, returned: always}
-    hostname: {description: Guest host name reported by VMware Tools., type: str, returned: always}
-    ip_address: {description: Primary guest IP reported by VMware Tools., type: str, returned: always}
+    name: {description: "VM name.", type: str, returned: always, sample: web-01}
+    moref: {description: "Managed object id.", type: str, returned: always, sample: vm-42}
+    uuid: {description: "BIOS UUID.", type: str, returned: always}
+    instance_uuid: {description: "vCenter instance UUID.", type: str, returned: always}
+    template: {description: "Whether it is a template.", type: bool, returned: always}
+    power_state: {description: "poweredOn, poweredOff or suspended.", type: str, returned: always}
+    guest_id: {description: "Configured guest OS id.", type: str, returned: always, sample: rhel9_64Guest}
+    guest_name: {description: "Configured guest OS name.", type: str, returned: always}
+    tools_running_status: {description: "VMware Tools running status.", type: str, returned: always}
+    hostname: {description: "Guest host name reported by VMware Tools.", type: str, returned: always}
+    ip_address: {description: "Primary guest IP reported by VMware Tools.", type: str, returned: always}
     cpu:
       description: CPU count, cores per socket and sockets.
       type: dict
       returned: always
       sample: {count: 4, cores_per_socket: 2, sockets: 2}
-    memory_mib: {description: Memory in MiB., type: int, returned: always}
-    firmware: {description: bios or efi., type: str, returned: always}
-    secure_boot: {description: EFI secure boot enabled., type: bool, returned: always}
-    cbt_enabled: {description: Changed block tracking enabled., type: bool, returned: always}
-    cpu_hot_add: {description: CPU hot-add enabled., type: bool, returned: always}
-    memory_hot_add: {description: Memory hot-add enabled., type: bool, returned: always}
-    annotation: {description: The VM's notes., type: str, returned: always}
-    snapshot_count: {description: Number of snapshots., type: int, returned: always}
-    datacenter: {description: Datacenter name., type: str, returned: always}
-    cluster: {description: Cluster of the VM's host, null for a standalone host., type: str, returned: always}
-    host: {description: ESXi host name., type: str, returned: always}
-    folder: {description: VM folder path from the datacenter., type: str, returned: always, sample: /DC1/vm/web}
-    resource_pool: {description: Resource pool name., type: str, returned: always}
+    memory_mib: {description: "Memory in MiB.", type: int, returned: always}
+    firmware: {description: "bios or efi.", type: str, returned: always}
+    secure_boot: {description: "EFI secure boot enabled.", type: bool, returned: always}
+    cbt_enabled: {description: "Changed block tracking enabled.", type: bool, returned: always}
+    cpu_hot_add: {description: "CPU hot-add enabled.", type: bool, returned: always}
+    memory_hot_add: {description: "Memory hot-add enabled.", type: bool, returned: always}
+    annotation: {description: "The VM's notes.", type: str, returned: always}
+    snapshot_count: {description: "Number of snapshots.", type: int, returned: always}
+    datacenter: {description: "Datacenter name.", type: str, returned: always}
+    cluster: {description: "Cluster of the VM's host, null for a standalone host.", type: str, returned: always}
+    host: {description: "ESXi host name.", type: str, returned: always}
+    folder: {description: "VM folder path from the datacenter.", type: str, returned: always, sample: /DC1/vm/web}
+    resource_pool: {description: "Resource pool name.", type: str, returned: always}
     disks:
       description:
         - Virtual disks with label, key, datastore, path, file_name, capacity_bytes, thin,

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The lab's Kubernetes API: kmock's KubernetesEmulator plus a stand-in for the operators.
 
 STAND-IN, NOT A REAL CLUSTER. No Kubernetes API server can run on the lab machines, so this
@@ -26,7 +25,6 @@ import uuid
 import aiohttp.test_utils
 import aiohttp.web
 import kmock
-from kmock._internal import rendering  # the emulator's request type; kmock exposes no public alias
 
 LOG = logging.getLogger("vmshift.k8s_emulator")
 

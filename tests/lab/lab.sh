@@ -1,4 +1,4 @@
-#!/bin/bash
+# shellcheck shell=bash
 # vmshift.virt lab: real vSphere simulator, real libvirt/QEMU, a booting test guest, and a
 # Kubernetes API emulator (a stand-in), all on loopback of one Debian 12 machine, as root.
 #

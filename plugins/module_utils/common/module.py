@@ -42,10 +42,15 @@ def run_module(argument_spec, service, libraries=(), **module_kwargs):
     for library in libraries:
         if not library.present:
             module.fail_json(msg=missing_required_lib(library.pip_name), exception=library.traceback)
+    error = None
     try:
         result = service(module)
-    except MissingLibrary as exc:
-        module.fail_json(msg=missing_required_lib(exc.library, reason=exc.reason))
     except VmshiftError as exc:
-        module.fail_json(msg=exc.message, **exc.details)
+        error = exc
+    # Fail outside the except block: ansible-core >= 2.19 attaches the active exception's traceback
+    # to fail_json, and an expected failure is a message, not a traceback.
+    if isinstance(error, MissingLibrary):
+        module.fail_json(msg=missing_required_lib(error.library, reason=error.reason))
+    if error is not None:
+        module.fail_json(msg=error.message, **error.details)
     module.exit_json(**result)

@@ -1,4 +1,4 @@
-#!/bin/bash
+# shellcheck shell=bash
 # Build the lab's tiny bootable test guest from Debian packages, without mounting anything.
 #
 #   build.sh OUT_DIR

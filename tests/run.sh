@@ -1,0 +1,116 @@
+# shellcheck shell=bash
+# The README's two commands, and the test stages they are made of. Run as root on Debian 12.
+#
+#   tests/run.sh demo          set up the lab and run the collection's main job against it
+#   tests/run.sh test          set up the lab and run every test (what CI runs)
+#
+# Single stages (the lab must be set up; `test` runs them all in this order):
+#   unit | smoke | integration | sanity | lint | build
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LAB_DIR=${VMSHIFT_LAB_DIR:-/var/lib/vmshift-lab}
+# A copy of the collection at ansible_collections/vmshift/virt, as ansible-test requires.
+TREE="$LAB_DIR/tree"
+COLL="$TREE/ansible_collections/vmshift/virt"
+# A symlink to the working tree, for ansible-playbook and pytest: edits show without a copy.
+LINKED="$LAB_DIR/collections"
+
+say() { printf '\n=== %s\n' "$*"; }
+
+lab_env() {
+  bash "$REPO/tests/lab/lab.sh" start
+  # shellcheck disable=SC1091
+  source "$LAB_DIR/env.sh"
+  mkdir -p "$LINKED/ansible_collections/vmshift"
+  ln -sfn "$REPO" "$LINKED/ansible_collections/vmshift/virt"
+  export ANSIBLE_COLLECTIONS_PATH="$LINKED"
+  export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
+  export ANSIBLE_FORCE_COLOR=false PY_COLORS=0
+}
+
+copy_tree() {
+  rm -rf "$COLL"
+  mkdir -p "$COLL"
+  # What git tracks plus new files it does not ignore: the collection as it would be committed.
+  (cd "$REPO" && git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents {} "$COLL/" 2>/dev/null || true)
+  (cd "$COLL" && git init -q && git add -A && git -c user.email=ci@lab -c user.name=ci commit -qm tree)
+}
+
+stage_unit() {
+  say "unit tests (pytest)"
+  copy_tree
+  (cd "$COLL" && PYTHONPATH="$TREE" python -m pytest -q -p no:cacheprovider tests/unit)
+}
+
+stage_smoke() {
+  say "lab smoke tests: each real part, and the Kubernetes stand-in"
+  (cd "$REPO" && python -m pytest -q -p no:cacheprovider tests/lab/test_lab.py)
+}
+
+stage_integration() {
+  say "integration targets (ansible-test integration --local, against the lab)"
+  copy_tree
+  cat >"$COLL/tests/integration/integration_config.yml" <<CFG
+vmware_host: "$VMWARE_HOST"
+vmware_port: $VMWARE_PORT
+vmware_user: "$VMWARE_USER"
+vmware_password: "$VMWARE_PASSWORD"
+vmware_ca_path: "$VMSHIFT_LAB_CA"
+vmware_other_ca_path: "$VMSHIFT_LAB_OTHER_CA"
+lab_dir: "$LAB_DIR"
+libvirt_uri: "$LIBVIRT_DEFAULT_URI"
+lab_pool: "$VMSHIFT_LAB_POOL"
+lab_network: "$VMSHIFT_LAB_NETWORK"
+lab_bridge: "$VMSHIFT_LAB_BRIDGE"
+lab_domain_type: "$VMSHIFT_LAB_DOMAIN_TYPE"
+lab_guest_image: "$VMSHIFT_LAB_GUEST_IMAGE"
+kubeconfig: "$K8S_AUTH_KUBECONFIG"
+CFG
+  # The targets pass credentials explicitly; none may leak in from this shell.
+  (cd "$COLL" && env -u VMWARE_HOST -u VMWARE_USER -u VMWARE_PASSWORD -u VMWARE_PORT -u VMWARE_VALIDATE_CERTS \
+    ansible-test integration --local --python 3.11 --color no)
+}
+
+stage_sanity() {
+  say "ansible-test sanity (every test, empty ignore file)"
+  copy_tree
+  local pip_version
+  pip_version=$(python -c 'from ansible_test._internal.python_requirements import get_venv_packages as g
+from ansible_test._internal.host_configs import NativePythonConfig as N
+print(g(N(version="3.11", path="/x"))["pip"])')
+  mkdir -p ~/.ansible/test/cache
+  cp "$REPO/tests/get_pip_standin.py" ~/.ansible/test/cache/"get_pip_${pip_version//./_}.py"
+  (cd "$COLL" && ansible-test sanity --venv --python 3.11 --color no)
+}
+
+stage_lint() {
+  say "ansible-lint (production profile, offline)"
+  (cd "$REPO" && ansible-lint --offline --profile production)
+}
+
+stage_build() {
+  say "ansible-galaxy collection build and install of the tarball"
+  local out="$LAB_DIR/build"
+  rm -rf "$out" && mkdir -p "$out/installed"
+  copy_tree
+  ansible-galaxy collection build "$COLL" --output-path "$out" --force
+  ansible-galaxy collection install "$out"/vmshift-virt-*.tar.gz -p "$out/installed" --force --offline
+  ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc vmshift.virt.vsphere_vm_info >/dev/null
+  echo "built and installed: $(ls "$out"/vmshift-virt-*.tar.gz)"
+}
+
+stage_demo() {
+  say "demo: the collection's main job against the lab"
+  (cd "$REPO" && ansible-playbook -i localhost, -c local playbooks/lab_demo.yml)
+}
+
+case "${1:-}" in
+  demo) lab_env; stage_demo ;;
+  test)
+    lab_env
+    stage_unit; stage_smoke; stage_integration; stage_sanity; stage_lint; stage_build
+    say "all test stages passed" ;;
+  unit | smoke | integration | sanity | lint | build) lab_env; "stage_$1" ;;
+  *) sed -n '2,10p' "$0"; exit 2 ;;
+esac
