@@ -102,7 +102,7 @@ stage_build() {
 
 stage_demo() {
   say "demo: the collection's main job against the lab"
-  (cd "$REPO" && ansible-playbook -i localhost, -c local playbooks/lab_demo.yml)
+  (cd "$REPO" && ansible-playbook -i localhost, -c local -e ansible_python_interpreter="$(command -v python)" playbooks/lab_demo.yml)
 }
 
 case "${1:-}" in

@@ -13,13 +13,14 @@ __metaclass__ = type
 SPEC_VERSION = 1
 
 
-def neutral_spec(name, sockets=1, cores=1, threads=1, memory_mib=None, firmware="bios", secure_boot=False,
+def neutral_spec(name, uuid=None, sockets=1, cores=1, threads=1, memory_mib=None, firmware="bios", secure_boot=False,
                  machine=None, disks=None, nics=None, cloud_init=None, power_state="running", labels=None,
                  guest_os=None, source=None):
     """Return the spec as a plain dict (see docs/vm_spec.md)."""
     return {
         "spec_version": SPEC_VERSION,
         "name": name,
+        "uuid": uuid,
         "cpu": {"sockets": sockets, "cores": cores, "threads": threads},
         "memory_mib": memory_mib,
         "firmware": {"type": firmware, "secure_boot": bool(secure_boot)},

@@ -226,7 +226,7 @@ def vm_facts(moid, props, tree):
     }
     facts.update(placement(moid, props, tree))
     facts["spec"] = neutral_spec(
-        name=facts["name"], sockets=facts["cpu"]["sockets"], cores=cores, memory_mib=facts["memory_mib"],
+        name=facts["name"], uuid=facts["uuid"], sockets=facts["cpu"]["sockets"], cores=cores, memory_mib=facts["memory_mib"],
         firmware="efi" if facts["firmware"] == "efi" else "bios", secure_boot=facts["secure_boot"],
         disks=[{"name": "disk%d" % i, "size_bytes": d["capacity_bytes"],
                 "source": {"vsphere": {"datastore": d["datastore"], "path": d["path"]}}}

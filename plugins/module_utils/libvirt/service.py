@@ -1,0 +1,310 @@
+# -*- coding: utf-8 -*-
+# Copyright: vmshift.virt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""libvirt_vm's service: preflight everything, then converge volumes, definition and power state."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+import struct
+import time
+import xml.etree.ElementTree as ET
+
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    failed_to,
+)
+from ansible_collections.vmshift.virt.plugins.module_utils.common.waiter import Waiter
+from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LibvirtClient, libvirt, libvirt_error, translate
+from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.domain_xml import (
+    domain_view,
+    render_domain,
+    validate_spec,
+    views_differ,
+)
+
+RUNNING_STATES = ("running", "paused", "blocked", "pmsuspended")
+UPLOAD_CHUNK = 4 * 1024 * 1024
+
+
+def image_format_and_size(path):
+    """('qcow2', virtual size) from a qcow2 header, else ('raw', file size)."""
+    with open(path, "rb") as f:
+        header = f.read(32)
+    if header[:4] == b"QFI\xfb":
+        return "qcow2", struct.unpack(">Q", header[24:32])[0]
+    return "raw", os.path.getsize(path)
+
+
+def state_name(dom):
+    if dom is None:
+        return "undefined"
+    code = dom.state()[0]
+    return {
+        libvirt.VIR_DOMAIN_RUNNING: "running", libvirt.VIR_DOMAIN_PAUSED: "paused",
+        libvirt.VIR_DOMAIN_SHUTDOWN: "running", libvirt.VIR_DOMAIN_SHUTOFF: "shutoff",
+        libvirt.VIR_DOMAIN_CRASHED: "crashed", libvirt.VIR_DOMAIN_PMSUSPENDED: "pmsuspended",
+        libvirt.VIR_DOMAIN_BLOCKED: "blocked",
+    }.get(code, "unknown")
+
+
+class LibvirtVmService:
+    def __init__(self, client, params, check_mode, waiter=None):
+        self.client = client
+        self.params = params
+        self.check_mode = check_mode
+        self.waiter = waiter or Waiter()
+        self.spec = params["spec"]
+        self.name = self.spec["name"] if isinstance(self.spec, dict) else None
+        self.actions = []
+
+    # ---- preflight: every blocker found before the first write, reported together ----
+    def preflight(self, dom):
+        problems = []
+        pool = None
+        disks = self.spec.get("disks") or []
+        if disks:
+            try:
+                pool = self.client.pool(self.params["pool"])
+            except NotFound as exc:
+                problems.append(exc.message)
+        resolved = []
+        default_boot = not any(d.get("boot_order") for d in disks)
+        for index, disk in enumerate(disks):
+            if default_boot and index == 0:
+                disk = dict(disk, boot_order=1)  # as in the neutral spec: the first disk boots
+            source = disk.get("source") or {}
+            bus = disk.get("bus") or "virtio"
+            if source.get("volume"):
+                vol = self.client.volume(pool, source["volume"]) if pool else None
+                if pool and vol is None:
+                    problems.append("spec.disks %s: volume '%s' does not exist in pool '%s'"
+                                    % (disk["name"], source["volume"], self.params["pool"]))
+                resolved.append(dict(disk, vol_name=source["volume"], format=None, bus=bus))
+                continue
+            if source.get("image"):
+                if not os.path.isfile(source["image"]):
+                    problems.append("spec.disks %s: image '%s' is not a file where the module runs"
+                                    % (disk["name"], source["image"]))
+                    fmt, size = disk.get("format") or "qcow2", 0
+                else:
+                    fmt, size = image_format_and_size(source["image"])
+            else:
+                fmt, size = disk.get("format") or "qcow2", disk["size_bytes"]
+            ext = "qcow2" if fmt == "qcow2" else "img"
+            resolved.append(dict(disk, vol_name="%s-%s.%s" % (self.name, disk["name"], ext), format=fmt,
+                                 capacity=size, bus=bus))
+        nics = self.spec.get("nics") or []
+        if any(n.get("bridge") for n in nics):
+            interfaces = self.client.host_interfaces()
+            for i, nic in enumerate(nics):
+                if nic.get("bridge") and nic["bridge"] not in interfaces:
+                    problems.append("spec.nics[%d]: bridge '%s' does not exist on %s; create it (host_network) or "
+                                    "map the NIC to an existing bridge" % (i, nic["bridge"], self.params["uri"]))
+        if any(n.get("network") for n in nics):
+            networks = self.client.networks()
+            for i, nic in enumerate(nics):
+                if nic.get("network") and nic["network"] not in networks:
+                    problems.append("spec.nics[%d]: libvirt network '%s' does not exist on %s; known: %s"
+                                    % (i, nic["network"], self.params["uri"], ", ".join(sorted(networks)) or "none"))
+        if dom is not None and self.spec.get("uuid") and dom.UUIDString() != self.spec["uuid"]:
+            problems.append("domain '%s' exists with UUID %s, not the spec's %s; refusing to redefine another VM "
+                            "(rename one of them)" % (self.name, dom.UUIDString(), self.spec["uuid"]))
+        if problems:
+            raise InvalidInput(failed_to("prepare", "domain", self.name, "; ".join(problems)), problems=problems)
+        return pool, resolved
+
+    # ---- volumes ----
+    def ensure_volumes(self, pool, resolved):
+        target_dir = ET.fromstring(pool.XMLDesc()).findtext("target/path") if pool is not None else ""
+        disks = []
+        for disk in resolved:
+            vol = self.client.volume(pool, disk["vol_name"])
+            if vol is None:
+                self.actions.append("create volume %s" % disk["vol_name"])
+                if not self.check_mode:
+                    vol = self.create_volume(pool, disk)
+            if vol is not None:
+                path = vol.path()
+                fmt = disk["format"] or (ET.fromstring(vol.XMLDesc()).find("target/format").get("type"))
+            else:
+                path, fmt = os.path.join(target_dir, disk["vol_name"]), disk["format"]
+            disks.append({"path": path, "format": fmt, "bus": disk["bus"], "boot_order": disk.get("boot_order")})
+        return disks
+
+    def create_volume(self, pool, disk):
+        xml = ("<volume><name>%s</name><capacity unit='bytes'>%d</capacity>"
+               "<target><format type='%s'/></target></volume>") % (disk["vol_name"], disk["capacity"], disk["format"])
+        try:
+            vol = pool.createXML(xml, 0)
+            image = (disk.get("source") or {}).get("image")
+            if image:
+                self.upload(vol, image)
+        except libvirt_error() as exc:
+            raise translate(exc, "create", "volume", disk["vol_name"])
+        return vol
+
+    def upload(self, vol, image):
+        stream = self.client.conn.newStream(0)
+        size = os.path.getsize(image)
+        vol.upload(stream, 0, size, 0)
+        with open(image, "rb") as f:
+            stream.sendAll(lambda _stream, nbytes, fh: fh.read(min(nbytes, UPLOAD_CHUNK)), f)
+        stream.finish()
+
+    # ---- definition ----
+    def ensure_defined(self, dom, disks):
+        desired_xml = render_domain(self.spec, self.params["domain_type"], disks, self.params.get("serial_log"),
+                                    uuid=dom.UUIDString() if dom is not None else None)
+        desired = domain_view(desired_xml)
+        before = domain_view(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)) if dom is not None else {}
+        if dom is not None and not views_differ(desired, before):
+            return dom, before, before
+        self.actions.append("define domain" if dom is None else "redefine domain")
+        if self.check_mode:
+            return dom, before, desired
+        try:
+            dom = self.client.conn.defineXML(desired_xml)
+        except libvirt_error() as exc:
+            raise translate(exc, "define", "domain", self.name)
+        return dom, before, domain_view(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+
+    # ---- power ----
+    def start(self, dom):
+        self.actions.append("start domain")
+        if self.check_mode or dom is None:
+            return
+        try:
+            dom.create()
+        except libvirt_error() as exc:
+            raise translate(exc, "start", "domain", self.name)
+
+    def stop(self, dom):
+        self.actions.append("stop domain")
+        if self.check_mode:
+            return
+        try:
+            dom.shutdown()
+            deadline = time.monotonic() + self.params["shutdown_timeout"]
+            while time.monotonic() < deadline and state_name(dom) in RUNNING_STATES:
+                time.sleep(1)
+            if state_name(dom) in RUNNING_STATES:
+                self.actions.append("destroy domain after %ds graceful shutdown timeout" % self.params["shutdown_timeout"])
+                dom.destroy()
+        except libvirt_error() as exc:
+            raise translate(exc, "stop", "domain", self.name)
+
+    def ensure_power(self, dom, want):
+        running = state_name(dom) in RUNNING_STATES
+        if want == "restarted":
+            if running:
+                self.stop(dom)
+            self.start(dom)
+            return True
+        if want == "running" and not running:
+            self.start(dom)
+            return True
+        if want == "shutoff" and running:
+            self.stop(dom)
+        return False
+
+    # ---- wait for the guest ----
+    def wait(self, dom, serial_offset):
+        wait_for = self.params["wait_for"]
+        timeout = self.params["wait_timeout"]
+        if wait_for == "none" or dom is None or self.check_mode:
+            return None
+        if wait_for == "running":
+            probe, done, what = lambda: state_name(dom), lambda s: s == "running", "domain '%s' to run" % self.name
+        elif wait_for == "serial":
+            pattern = re.compile(self.params["serial_pattern"])
+            path = self.params["serial_log"]
+
+            def probe():
+                if not os.path.exists(path):
+                    return None
+                with open(path, "rb") as f:
+                    f.seek(serial_offset)
+                    for line in f.read().decode("utf-8", "replace").splitlines():
+                        if pattern.search(line):
+                            return line.strip()
+                return None
+            done, what = bool, "'%s' on the serial console of '%s'" % (self.params["serial_pattern"], self.name)
+        else:
+            source = {"ip": libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
+                      "agent": libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT}[wait_for]
+
+            def probe():
+                try:
+                    ifaces = dom.interfaceAddresses(source, 0)
+                except libvirt_error():
+                    return None  # agent not up yet, or no lease yet
+                return sorted(a["addr"] for i in ifaces.values() for a in (i.get("addrs") or [])
+                              if not a["addr"].startswith(("127.", "::1", "fe80")))
+            done, what = bool, "%s of '%s'" % ("a DHCP lease" if wait_for == "ip" else "the guest agent", self.name)
+        ok, value, elapsed = self.waiter.wait(probe, done, timeout, what, interval=1.0)
+        return {"for": wait_for, "result": value, "seconds": round(elapsed, 1)}
+
+    def run(self):
+        validate_spec(self.spec)
+        state = self.params["state"]
+        dom = self.client.domain(self.name)
+        if state == "absent":
+            return self.remove(dom)
+        pool, resolved = self.preflight(dom)
+        disks = self.ensure_volumes(pool, resolved)
+        dom, before, after = self.ensure_defined(dom, disks)
+        want = {"present": "running" if self.spec.get("power_state", "running") == "running" else "shutoff",
+                "started": "running", "stopped": "shutoff", "restarted": "restarted"}[state]
+        serial_log = self.params.get("serial_log")
+        serial_offset = os.path.getsize(serial_log) if serial_log and os.path.exists(serial_log) else 0
+        started = self.ensure_power(dom, want)
+        if self.params["autostart"] is not None and dom is not None and bool(dom.autostart()) != self.params["autostart"]:
+            self.actions.append("set autostart %s" % self.params["autostart"])
+            if not self.check_mode:
+                dom.setAutostart(1 if self.params["autostart"] else 0)
+        waited = self.wait(dom, serial_offset if started else 0) if want in ("running", "restarted") else None
+        return self.result(dom, before, after, waited)
+
+    def remove(self, dom):
+        if dom is not None:
+            if state_name(dom) in RUNNING_STATES:
+                self.actions.append("destroy domain")
+                if not self.check_mode:
+                    dom.destroy()
+            self.actions.append("undefine domain")
+            if not self.check_mode:
+                try:
+                    dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM | libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
+                except libvirt_error() as exc:
+                    raise translate(exc, "undefine", "domain", self.name)
+        if self.params["remove_volumes"] and self.spec.get("disks"):
+            pool = self.client.pool(self.params["pool"])
+            for disk in self.spec["disks"]:
+                if (disk.get("source") or {}).get("volume"):
+                    continue  # an existing volume the user named is theirs, never ours to delete
+                for ext in ("qcow2", "img"):
+                    vol = self.client.volume(pool, "%s-%s.%s" % (self.name, disk["name"], ext))
+                    if vol is not None:
+                        self.actions.append("delete volume %s" % vol.name())
+                        if not self.check_mode:
+                            vol.delete(0)
+        before = {"name": self.name, "state": state_name(dom)} if dom is not None else {}
+        return {"changed": bool(self.actions), "actions": self.actions, "domain": {"name": self.name, "state": "undefined"},
+                "diff": {"before": before, "after": {}}}
+
+    def result(self, dom, before, after, waited):
+        domain = {"name": self.name, "uuid": dom.UUIDString() if dom is not None else None,
+                  "state": state_name(dom), "view": after}
+        return {"changed": bool(self.actions), "actions": self.actions, "domain": domain, "wait": waited,
+                "diff": {"before": before, "after": after}}
+
+
+def ensure_vm(params, check_mode):
+    with LibvirtClient(params["uri"]) as client:
+        return LibvirtVmService(client, params, check_mode).run()
