@@ -272,6 +272,7 @@ class LibvirtVmService:
         return self.result(dom, before, after, waited)
 
     def remove(self, dom):
+        before = {"name": self.name, "state": state_name(dom)} if dom is not None else {}
         if dom is not None:
             if state_name(dom) in RUNNING_STATES:
                 self.actions.append("destroy domain")
@@ -294,7 +295,6 @@ class LibvirtVmService:
                         self.actions.append("delete volume %s" % vol.name())
                         if not self.check_mode:
                             vol.delete(0)
-        before = {"name": self.name, "state": state_name(dom)} if dom is not None else {}
         return {"changed": bool(self.actions), "actions": self.actions, "domain": {"name": self.name, "state": "undefined"},
                 "diff": {"before": before, "after": {}}}
 

@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The module wrapper, run as a module runs: arguments in, one JSON result out."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import NotFound
+from ansible_collections.vmshift.virt.plugins.module_utils.common.module import Library, run_module
+
+
+def run(capsys, monkeypatch, service, libraries=(), args=None):
+    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args or {}})))
+    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        run_module({"name": {"type": "str"}, "secret": {"type": "str", "no_log": True}}, service, libraries)
+    return exit_info.value.code, json.loads(capsys.readouterr().out)
+
+
+def test_success_result_passes_through(capsys, monkeypatch):
+    code, result = run(capsys, monkeypatch, lambda m: {"changed": True, "thing": m.params["name"]}, args={"name": "x"})
+    assert code == 0 and result["changed"] is True and result["thing"] == "x"
+
+
+def test_collection_error_is_one_message_without_traceback(capsys, monkeypatch):
+    def service(module):
+        raise NotFound("Failed to find VM 'web-01': it does not exist", known=["db-01"])
+
+    code, result = run(capsys, monkeypatch, service, args={"secret": "hunter2"})
+    assert code == 1
+    assert result["msg"] == "Failed to find VM 'web-01': it does not exist"
+    assert result["known"] == ["db-01"]
+    assert "Traceback" not in result.get("exception", "")
+    assert "hunter2" not in json.dumps(result)
+
+
+def test_missing_library_uses_ansibles_message(capsys, monkeypatch):
+    code, result = run(capsys, monkeypatch, lambda m: {}, libraries=[Library("pyvmomi", ImportError("no pyVmomi"), "tb")])
+    assert code == 1
+    assert "Failed to import the required Python library (pyvmomi)" in result["msg"]
