@@ -177,9 +177,9 @@ start_libvirt() {
   fi
   wait_for 30 "libvirtd" virsh -c "$LIBVIRT_URI" version
 
+  mkdir -p "$LAB_DIR/pool"
   if ! virsh_ pool-info "$POOL" >/dev/null 2>&1; then
     log "defining storage pool $POOL"
-    mkdir -p "$LAB_DIR/pool"
     virsh_ pool-define-as "$POOL" dir --target "$LAB_DIR/pool" >/dev/null
     virsh_ pool-autostart "$POOL" >/dev/null
   fi

@@ -13,12 +13,7 @@ import struct
 import time
 import xml.etree.ElementTree as ET
 
-from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import (
-    Conflict,
-    InvalidInput,
-    NotFound,
-    failed_to,
-)
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, NotFound, failed_to
 from ansible_collections.vmshift.virt.plugins.module_utils.common.waiter import Waiter
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LibvirtClient, libvirt, libvirt_error, translate
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.domain_xml import (
@@ -214,18 +209,16 @@ class LibvirtVmService:
         return False
 
     # ---- wait for the guest ----
-    def wait(self, dom, serial_offset):
+    def probe_for(self, dom, serial_offset):
+        """(probe, predicate, description) for the chosen wait."""
         wait_for = self.params["wait_for"]
-        timeout = self.params["wait_timeout"]
-        if wait_for == "none" or dom is None or self.check_mode:
-            return None
         if wait_for == "running":
-            probe, done, what = lambda: state_name(dom), lambda s: s == "running", "domain '%s' to run" % self.name
-        elif wait_for == "serial":
+            return (lambda: state_name(dom)), (lambda state: state == "running"), "domain '%s' to run" % self.name
+        if wait_for == "serial":
             pattern = re.compile(self.params["serial_pattern"])
             path = self.params["serial_log"]
 
-            def probe():
+            def serial_line():
                 if not os.path.exists(path):
                     return None
                 with open(path, "rb") as f:
@@ -234,21 +227,25 @@ class LibvirtVmService:
                         if pattern.search(line):
                             return line.strip()
                 return None
-            done, what = bool, "'%s' on the serial console of '%s'" % (self.params["serial_pattern"], self.name)
-        else:
-            source = {"ip": libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
-                      "agent": libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT}[wait_for]
+            return serial_line, bool, "'%s' on the serial console of '%s'" % (self.params["serial_pattern"], self.name)
+        source = {"ip": libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
+                  "agent": libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT}[wait_for]
 
-            def probe():
-                try:
-                    ifaces = dom.interfaceAddresses(source, 0)
-                except libvirt_error():
-                    return None  # agent not up yet, or no lease yet
-                return sorted(a["addr"] for i in ifaces.values() for a in (i.get("addrs") or [])
-                              if not a["addr"].startswith(("127.", "::1", "fe80")))
-            done, what = bool, "%s of '%s'" % ("a DHCP lease" if wait_for == "ip" else "the guest agent", self.name)
-        ok, value, elapsed = self.waiter.wait(probe, done, timeout, what, interval=1.0)
-        return {"for": wait_for, "result": value, "seconds": round(elapsed, 1)}
+        def addresses():
+            try:
+                ifaces = dom.interfaceAddresses(source, 0)
+            except libvirt_error():
+                return None  # agent not up yet, or no lease yet
+            return sorted(a["addr"] for i in ifaces.values() for a in (i.get("addrs") or [])
+                          if not a["addr"].startswith(("127.", "::1", "fe80")))
+        return addresses, bool, "%s of '%s'" % ("a DHCP lease" if wait_for == "ip" else "the guest agent", self.name)
+
+    def wait(self, dom, serial_offset):
+        if self.params["wait_for"] == "none" or dom is None or self.check_mode:
+            return None
+        probe, predicate, description = self.probe_for(dom, serial_offset)
+        dummy, value, elapsed = self.waiter.wait(probe, predicate, self.params["wait_timeout"], description, interval=1.0)
+        return {"for": self.params["wait_for"], "result": value, "seconds": round(elapsed, 1)}
 
     def run(self):
         validate_spec(self.spec)
