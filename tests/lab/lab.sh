@@ -168,10 +168,20 @@ KC
 
 virsh_() { virsh -q -c "$LIBVIRT_URI" "$@"; }
 
+# A live process of that name (a zombie left for a parent that does not reap it does not count).
+running() { pgrep -x "$1" | xargs -r ps -o stat= -p | grep -v '^Z' >/dev/null; }
+
+stop_daemon() {
+  running "$1" || return 0
+  pkill -x "$1" || true
+  local deadline=$((SECONDS + 20))
+  while running "$1" && ((SECONDS < deadline)); do sleep 0.2; done
+}
+
 start_libvirt() {
   mkdir -p /var/log/libvirt /run/libvirt
-  pgrep -x virtlogd >/dev/null || { log "starting virtlogd"; virtlogd -d; }
-  if ! pgrep -x libvirtd >/dev/null; then
+  running virtlogd || { log "starting virtlogd"; virtlogd -d; }
+  if ! running libvirtd; then
     log "starting libvirtd"
     libvirtd -d
   fi
@@ -308,18 +318,18 @@ stop_pid() {
 cmd_stop() {
   stop_pid "$LAB_DIR/vcsim.pid"
   stop_pid "$LAB_DIR/k8s.pid"
-  if pgrep -x libvirtd >/dev/null; then
+  if running libvirtd; then
     for d in $(virsh_ list --name 2>/dev/null | grep '^vmshift-' || true); do virsh_ destroy "$d" >/dev/null || true; done
-    pkill -x libvirtd || true
   fi
-  pkill -x virtlogd || true
+  stop_daemon libvirtd
+  stop_daemon virtlogd
   log "lab stopped"
 }
 
 cmd_status() {
   pid_alive "$LAB_DIR/vcsim.pid" && echo "vsphere simulator: running" || echo "vsphere simulator: stopped"
   pid_alive "$LAB_DIR/k8s.pid" && echo "kubernetes emulator: running" || echo "kubernetes emulator: stopped"
-  pgrep -x libvirtd >/dev/null && echo "libvirtd: running ($(cat "$LAB_DIR/domain_type" 2>/dev/null || echo '?'))" || echo "libvirtd: stopped"
+  running libvirtd && echo "libvirtd: running ($(cat "$LAB_DIR/domain_type" 2>/dev/null || echo '?'))" || echo "libvirtd: stopped"
 }
 
 case "${1:-}" in
