@@ -58,11 +58,20 @@ KIND_BY_PLURAL = {r[0].rsplit("/", 1)[1]: r[1] for r in RESOURCES}
 
 
 NAMESPACE_PATH = re.compile(r"^/api/v1/namespaces(?:/([^/]+))?/?$")
+VM_SUBRESOURCE_PATH = re.compile(
+    r"^/apis/subresources\.kubevirt\.io/v1/namespaces/([^/]+)/virtualmachines/([^/]+)/(start|stop|restart)$")
 
 
 def status_response(code, reason, message):
     return aiohttp.web.json_response({"apiVersion": "v1", "kind": "Status", "status": "Failure",
                                       "code": code, "reason": reason, "message": message}, status=code)
+
+
+def live_object(emulator, resource, namespace, name):
+    key = (resource, namespace, name)
+    if key not in emulator.objects or emulator.objects[key].deleted:
+        return None
+    return emulator.objects[key]
 
 
 def _now():
@@ -80,7 +89,32 @@ class LabKubernetes(kmock.KubernetesEmulator):
         match = NAMESPACE_PATH.match(raw_request.path)
         if match:
             return await self._serve_namespace(raw_request, match.group(1))
+        match = VM_SUBRESOURCE_PATH.match(raw_request.path)
+        if match and raw_request.method == "PUT":
+            return await self._serve_vm_action(*match.groups())
         return await super().__call__(raw_request)
+
+    async def _serve_vm_action(self, namespace, name, action):
+        """KubeVirt's start/stop/restart subresources, as virt-api answers them (409 = already so)."""
+        obj = live_object(self, kmock.resource("kubevirt.io", "v1", "virtualmachines"), namespace, name)
+        if obj is None:
+            return status_response(404, "NotFound", 'virtualmachines.kubevirt.io "%s" not found' % name)
+        spec = obj.raw.get("spec", {})
+        running = spec.get("runStrategy", "Always" if spec.get("running") else "Halted") in ("Always", "RerunOnFailure")
+        if action == "start":
+            if running:
+                return status_response(409, "Conflict", "Always does not support manual start requests")
+            obj.patch({"spec": {"runStrategy": "Always"}})
+        elif action == "stop":
+            if not running:
+                return status_response(409, "Conflict", "VM is not running")
+            obj.patch({"spec": {"runStrategy": "Halted"}})
+        else:
+            if not running:
+                return status_response(409, "Conflict", "VM is not running")
+            RESTARTS.add((namespace, name))
+        obj.patch({"metadata": {"resourceVersion": str(next_version())}})
+        return aiohttp.web.Response(status=202)
 
     async def _serve_namespace(self, raw_request, name):
         """kmock 0.8 parses /api/v1/namespaces[/NAME] as a namespaced path; serve Namespaces here."""
@@ -132,6 +166,7 @@ class LabKubernetes(kmock.KubernetesEmulator):
 
 
 _VERSION = [1000]
+RESTARTS = set()  # (namespace, name) of VMs whose restart subresource was called
 
 
 def next_version():
@@ -140,50 +175,105 @@ def next_version():
 
 
 class StandInController:
-    """STAND-IN for the KubeVirt operator: plays only the status a real operator would write.
+    """STAND-IN for the KubeVirt operator: plays only the objects and status a real one would write.
 
-    - VirtualMachine with runStrategy Always (or running: true): after `delay` seconds, status
-      `ready: true`, `printableStatus: Running`, condition `Ready=True`; otherwise `Stopped`.
+    - VirtualMachine with runStrategy Always (or running: true): a VirtualMachineInstance (new uid on
+      every start) in phase Running, and on the VM `ready: true`, `printableStatus: Running` and
+      condition `Ready=True`, after `delay` seconds. Halted: the VMI is deleted, `Stopped`.
+    - The restart subresource deletes the VMI; the next pass creates a new one.
     It reads and writes the emulator's store directly, like a controller with cluster-admin.
     """
+
+    VM = kmock.resource("kubevirt.io", "v1", "virtualmachines")
+    VMI = kmock.resource("kubevirt.io", "v1", "virtualmachineinstances")
+    DV = kmock.resource("cdi.kubevirt.io", "v1beta1", "datavolumes")
 
     def __init__(self, emulator, delay=0.5):
         self.emulator = emulator
         self.delay = delay
-        self.seen = {}
+        self.pending = {}
 
     async def run(self):
         while True:
             await asyncio.sleep(0.2)
-            self.reconcile()
+            try:
+                self.reconcile()
+            except Exception:  # pylint: disable=broad-except
+                # A controller outlives a bad object: log it and go on, as an operator would.
+                LOG.exception("stand-in controller pass failed")
             # kmock keeps every request for assertions; a long-lived lab server must not grow forever.
             if len(self.emulator._requests) > 10000:
                 del self.emulator._requests[:5000]
 
+    def _live(self, resource, namespace, name):
+        return live_object(self.emulator, resource, namespace, name)
+
+    def garbage_collect(self):
+        """What ownerReferences do on a real cluster: a VM's VMI and DataVolumes go with it."""
+        for (resource, namespace, name), obj in list(self.emulator.objects.items()):
+            if obj.deleted or resource not in (self.VMI, self.DV):
+                continue
+            owner = (obj.raw.get("metadata", {}).get("labels") or {}).get("vmshift-lab/owner-vm", name)
+            if self._live(self.VM, namespace, owner) is None:
+                obj.delete()
+
+    def ensure_datavolumes(self, namespace, vm):
+        """CDI's part, played: each dataVolumeTemplate becomes a DataVolume that has Succeeded."""
+        for template in vm.raw.get("spec", {}).get("dataVolumeTemplates") or []:
+            dv_name = template.get("metadata", {}).get("name")
+            if dv_name and self._live(self.DV, namespace, dv_name) is None:
+                self.emulator.objects[self.DV, namespace, dv_name] = {
+                    "apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataVolume",
+                    "metadata": {"name": dv_name, "namespace": namespace, "uid": str(uuid.uuid4()),
+                                 "labels": {"vmshift-lab/owner-vm": vm.raw["metadata"]["name"]},
+                                 "resourceVersion": str(next_version()), "creationTimestamp": _now()},
+                    "spec": template.get("spec", {}),
+                    "status": {"phase": "Succeeded", "progress": "100.0%"},
+                }
+
     def reconcile(self):
+        self.garbage_collect()
         now = asyncio.get_event_loop().time()
         for (resource, namespace, name), obj in list(self.emulator.objects.items()):
-            if obj.deleted or resource.plural != "virtualmachines":
+            if obj.deleted or resource != self.VM:
                 continue
-            raw = obj.raw
-            spec = raw.get("spec", {})
+            spec = obj.raw.get("spec", {})
             want_running = spec.get("runStrategy", "Always" if spec.get("running") else "Halted") in (
                 "Always", "RerunOnFailure")
-            key = (namespace, name, want_running)
-            first = self.seen.setdefault(key, now)
-            if now - first < self.delay:
-                continue
-            status = raw.get("status", {})
-            printable = "Running" if want_running else "Stopped"
-            if status.get("printableStatus") == printable:
-                continue
-            obj.patch({"status": {
-                "ready": want_running,
-                "created": want_running,
-                "printableStatus": printable,
-                "conditions": [{"type": "Ready", "status": "True" if want_running else "False",
-                                "lastTransitionTime": _now(), "reason": "StandInController"}],
-            }})
+            self.ensure_datavolumes(namespace, obj)
+            vmi = self._live(self.VMI, namespace, name)
+            if (namespace, name) in RESTARTS:
+                RESTARTS.discard((namespace, name))
+                if vmi is not None:
+                    vmi.delete()
+                    vmi = None
+                self._set_status(obj, False, "Starting")
+            if want_running and vmi is None:
+                first = self.pending.setdefault((namespace, name), now)
+                if now - first < self.delay:
+                    continue
+                self.pending.pop((namespace, name), None)
+                self.emulator.objects[self.VMI, namespace, name] = {
+                    "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance",
+                    "metadata": {"name": name, "namespace": namespace, "uid": str(uuid.uuid4()),
+                                 "creationTimestamp": _now(), "resourceVersion": str(next_version())},
+                    "spec": spec.get("template", {}).get("spec", {}),
+                    "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+                }
+                self._set_status(obj, True, "Running")
+            elif not want_running and vmi is not None:
+                vmi.delete()
+                self._set_status(obj, False, "Stopped")
+            elif not want_running and obj.raw.get("status", {}).get("printableStatus") != "Stopped":
+                self._set_status(obj, False, "Stopped")
+
+    @staticmethod
+    def _set_status(obj, ready, printable):
+        obj.patch({"status": {
+            "ready": ready, "created": ready, "printableStatus": printable,
+            "conditions": [{"type": "Ready", "status": "True" if ready else "False",
+                            "lastTransitionTime": _now(), "reason": "StandInController"}],
+        }})
 
 
 class TLSServer(aiohttp.test_utils.RawTestServer):

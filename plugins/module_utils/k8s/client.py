@@ -1,0 +1,163 @@
+# -*- coding: utf-8 -*-
+# Copyright: vmshift.virt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Kubernetes API access for KubeVirt, nmstate and MTV: a DynamicClient built from the connection
+options, the operations this collection needs (get, create, merge patch, delete, a PUT on a
+subresource) and error translation.
+
+Only portable operations are used: create, JSON merge patch and delete work the same on every API
+server; server-side apply and strategic merge are not needed.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import traceback
+
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import (
+    AuthenticationFailure,
+    Conflict,
+    ConnectionFailure,
+    InvalidInput,
+    NotFound,
+    OperationFailure,
+    failed_to,
+)
+from ansible_collections.vmshift.virt.plugins.module_utils.common.module import Library
+
+try:
+    import urllib3
+    from kubernetes import client as k8s_client
+    from kubernetes import config as k8s_config
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.dynamic import DynamicClient
+    from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
+    from kubernetes.client.exceptions import ApiException
+except ImportError as exc:
+    KUBERNETES = Library("kubernetes", exc, traceback.format_exc())
+else:
+    KUBERNETES = Library("kubernetes")
+
+MERGE_PATCH = "application/merge-patch+json"
+
+
+def _status_message(exc):
+    body = getattr(exc, "body", None)
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    try:
+        return json.loads(body).get("message") or exc.reason
+    except (TypeError, ValueError, AttributeError):
+        return getattr(exc, "reason", None) or str(exc)
+
+
+def translate(exc, verb, kind, name, host=None):
+    status = getattr(exc, "status", None)
+    if status == 401:
+        return AuthenticationFailure(failed_to(verb, kind, name, "the API server %s refused the credentials; check "
+                                               "api_key or the kubeconfig user (K8S_AUTH_API_KEY, K8S_AUTH_KUBECONFIG)" % host))
+    if status == 403:
+        return AuthenticationFailure(failed_to(verb, kind, name, "forbidden: %s" % _status_message(exc)))
+    if status == 404:
+        return NotFound(failed_to(verb, kind, name, _status_message(exc)))
+    if status == 409:
+        return Conflict(failed_to(verb, kind, name, _status_message(exc)))
+    if status is not None:
+        return OperationFailure(failed_to(verb, kind, name, "HTTP %s: %s" % (status, _status_message(exc))))
+    text = str(getattr(exc, "reason", None) or exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        return ConnectionFailure(failed_to(verb, kind, name, "the TLS certificate of %s is not trusted; set ca_cert to the "
+                                           "CA that signed it, or validate_certs: false in a lab" % host))
+    return ConnectionFailure(failed_to(verb, kind, name, "cannot reach the API server %s: %s" % (host, text)))
+
+
+def api_errors():
+    return (DynamicApiError, ApiException, urllib3.exceptions.HTTPError, OSError)
+
+
+class KubeClient:
+    """A DynamicClient for the connection options (kubernetes_argument_spec)."""
+
+    def __init__(self, params):
+        KUBERNETES.require()
+        configuration = k8s_client.Configuration()
+        kubeconfig = params.get("kubeconfig")
+        try:
+            if kubeconfig or not params.get("host"):
+                loader = k8s_config.load_kube_config_from_dict if isinstance(kubeconfig, dict) else k8s_config.load_kube_config
+                arg = {"config_dict": kubeconfig} if isinstance(kubeconfig, dict) else {"config_file": kubeconfig}
+                loader(context=params.get("context"), client_configuration=configuration, **arg)
+        except (ConfigException, OSError, TypeError) as exc:
+            raise InvalidInput("kubeconfig could not be loaded (%s): %s; set kubeconfig (K8S_AUTH_KUBECONFIG) or host and "
+                               "api_key" % (kubeconfig or "~/.kube/config", exc))
+        if params.get("host"):
+            configuration.host = params["host"]
+        if params.get("api_key"):
+            configuration.api_key = {"authorization": "Bearer " + params["api_key"]}
+        if params.get("ca_cert"):
+            configuration.ssl_ca_cert = params["ca_cert"]
+        configuration.verify_ssl = params.get("validate_certs", True)
+        configuration.retries = 1
+        self.host = configuration.host
+        api = k8s_client.ApiClient(configuration)
+        try:
+            self.dynamic = DynamicClient(api)
+        except api_errors() as exc:
+            raise translate(exc, "connect to", "Kubernetes API", self.host, self.host)
+
+    def resource(self, api_version, kind):
+        try:
+            return self.dynamic.resources.get(api_version=api_version, kind=kind)
+        except ResourceNotFoundError:
+            raise NotFound(failed_to("find", "API", "%s %s" % (api_version, kind),
+                                     "the server %s does not serve it; is the operator installed?" % self.host))
+        except api_errors() as exc:
+            raise translate(exc, "discover", "API", "%s %s" % (api_version, kind), self.host)
+
+    def get(self, api_version, kind, name, namespace=None):
+        """The object as a dict, or None."""
+        res = self.resource(api_version, kind)
+        try:
+            return res.get(name=name, namespace=namespace).to_dict()
+        except api_errors() as exc:
+            if getattr(exc, "status", None) == 404:
+                return None
+            raise translate(exc, "get", kind, name, self.host)
+
+    def create(self, body):
+        res = self.resource(body["apiVersion"], body["kind"])
+        meta = body["metadata"]
+        try:
+            return res.create(body=body, namespace=meta.get("namespace")).to_dict()
+        except api_errors() as exc:
+            raise translate(exc, "create", body["kind"], meta["name"], self.host)
+
+    def patch(self, api_version, kind, name, namespace, patch):
+        res = self.resource(api_version, kind)
+        try:
+            return res.patch(name=name, namespace=namespace, body=patch, content_type=MERGE_PATCH).to_dict()
+        except api_errors() as exc:
+            raise translate(exc, "update", kind, name, self.host)
+
+    def delete(self, api_version, kind, name, namespace=None):
+        """Delete; True when it was there."""
+        res = self.resource(api_version, kind)
+        try:
+            res.delete(name=name, namespace=namespace)
+            return True
+        except api_errors() as exc:
+            if getattr(exc, "status", None) == 404:
+                return False
+            raise translate(exc, "delete", kind, name, self.host)
+
+    def put_subresource(self, path, kind, name):
+        """PUT on a subresource path (KubeVirt start/stop/restart). Returns False on 409 ("already so")."""
+        try:
+            self.dynamic.request("PUT", path, body={})
+            return True
+        except api_errors() as exc:
+            if getattr(exc, "status", None) == 409:
+                return False
+            raise translate(exc, "call %s on" % path.rsplit("/", 1)[-1], kind, name, self.host)
