@@ -15,6 +15,7 @@ __metaclass__ = type
 import xml.etree.ElementTree as ET
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import neutral_spec
 
 METADATA_NS = "https://vmshift.io/xmlns/libvirt/domain/1"
 BUSES = {"virtio": "vd", "scsi": "sd", "sata": "sd"}
@@ -32,7 +33,7 @@ def _disk_target(bus, index_by_prefix):
     return prefix + letters
 
 
-def render_domain(spec, domain_type, disks, serial_log=None, uuid=None):
+def render_domain(spec, domain_type, disks, serial_log=None, uuid=None, cloud_init_iso=None):
     """Return domain XML text.
 
     ``disks``: ``[{"path": ..., "format": "qcow2"|"raw", "bus": ..., "boot_order": ...}]``, resolved
@@ -79,7 +80,14 @@ def render_domain(spec, domain_type, disks, serial_log=None, uuid=None):
         ET.SubElement(el, "target", dev=_disk_target(disk["bus"], index_by_prefix), bus=disk["bus"])
         if disk.get("boot_order"):
             ET.SubElement(el, "boot", order=str(disk["boot_order"]))
-    if any(d["bus"] == "scsi" for d in disks):
+    if cloud_init_iso:
+        # NoCloud seed on a SCSI CD-ROM: works on both i440fx and q35 machine types.
+        el = ET.SubElement(devices, "disk", type="file", device="cdrom")
+        ET.SubElement(el, "driver", name="qemu", type="raw")
+        ET.SubElement(el, "source", file=cloud_init_iso)
+        ET.SubElement(el, "target", dev="sdz", bus="scsi")
+        ET.SubElement(el, "readonly")
+    if cloud_init_iso or any(d["bus"] == "scsi" for d in disks):
         ET.SubElement(devices, "controller", type="scsi", index="0", model="virtio-scsi")
     for nic in spec.get("nics") or []:
         if nic.get("bridge"):
@@ -151,6 +159,7 @@ def domain_view(xml_text):
             "mac": mac.get("address").lower() if mac is not None else None,
             "model": model.get("type") if model is not None else None,
         })
+    cdrom = dom.find("devices/disk[@device='cdrom']/source")
     serial = dom.find("devices/serial")
     serial_source = serial.find("source") if serial is not None else None
     return {
@@ -164,6 +173,7 @@ def domain_view(xml_text):
         "machine": type_el.get("machine") if type_el is not None else None,
         "disks": disks,
         "nics": nics,
+        "cloud_init_iso": cdrom.get("file") if cdrom is not None else None,
         "serial_log": serial_source.get("path") if serial is not None and serial.get("type") == "file" and serial_source is not None else None,
     }
 
@@ -211,23 +221,42 @@ def validate_spec(spec):
             raise InvalidInput("%s: two disks are named %s; give each disk its own name" % (where, disk["name"]))
         names.add(disk["name"])
         source = disk.get("source") or {}
-        kinds = [k for k in ("image", "volume", "blank") if source.get(k)]
+        kinds = [k for k in ("image", "url", "volume", "blank") if source.get(k)]
         if "vsphere" in source:
             raise InvalidInput("%s: a vsphere source is copied by the migration engine, not by libvirt_vm; "
-                               "use image, volume or blank" % where)
+                               "use image, url, volume or blank" % where)
         if len(kinds) != 1:
-            raise InvalidInput("%s: source needs exactly one of image, volume or blank (got %s)" % (where, kinds or "none"))
-        if kinds[0] == "image" and disk.get("size_bytes"):
+            raise InvalidInput("%s: source needs exactly one of image, url, volume or blank (got %s)" % (where, kinds or "none"))
+        if kinds[0] in ("image", "url") and disk.get("size_bytes"):
             raise InvalidInput("%s: a disk is either cloned from an image or sized, not both; drop size_bytes "
-                               "or source.image" % where)
+                               "or source.%s" % (where, kinds[0]))
         if kinds[0] == "blank" and not disk.get("size_bytes"):
             raise InvalidInput("%s: a blank disk needs size_bytes" % where)
         if disk.get("bus", "virtio") not in BUSES:
             raise InvalidInput("%s: bus must be one of %s" % (where, ", ".join(sorted(BUSES))))
         if disk.get("format", "qcow2") not in ("qcow2", "raw"):
             raise InvalidInput("%s: format must be qcow2 or raw" % where)
+    cloud_init = spec.get("cloud_init")
+    if cloud_init is not None and not (isinstance(cloud_init, dict) and set(cloud_init) <= {"user_data", "network_config", "meta_data"}):
+        raise InvalidInput("spec.cloud_init takes user_data, network_config and meta_data (strings)")
     for i, nic in enumerate(spec.get("nics") or []):
         if bool(nic.get("bridge")) == bool(nic.get("network")):
             raise InvalidInput("spec.nics[%d]: set exactly one of bridge (a Linux bridge on the host) or network "
                                "(a libvirt network)" % i)
     return spec
+
+
+def spec_from_view(view, uuid=None, power_state=None):
+    """A defined domain in the neutral VM spec (the inverse of render_domain for managed fields)."""
+    topology = view.get("topology") or {"sockets": view.get("vcpus") or 1, "cores": 1, "threads": 1}
+    disks = [{"name": "disk%d" % i, "bus": d["bus"], "format": d["format"], "boot_order": d["boot_order"],
+              "source": {"path": d["path"]}} for i, d in enumerate(view["disks"])]
+    nics = []
+    for i, nic in enumerate(view["nics"]):
+        entry = {"name": "nic%d" % i, "mac": nic["mac"], "model": nic["model"]}
+        entry["bridge" if nic["type"] == "bridge" else "network"] = nic["source"]
+        nics.append(entry)
+    return neutral_spec(view["name"], uuid=uuid, sockets=topology["sockets"], cores=topology["cores"],
+                        threads=topology["threads"], memory_mib=view["memory_mib"], firmware=view["firmware"],
+                        secure_boot=view["secure_boot"], machine=view["machine"], disks=disks, nics=nics,
+                        power_state=power_state)

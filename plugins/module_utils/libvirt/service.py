@@ -7,15 +7,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import os
 import re
+import shutil
 import struct
+import tempfile
 import time
 import xml.etree.ElementTree as ET
+
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, NotFound, failed_to
 from ansible_collections.vmshift.virt.plugins.module_utils.common.waiter import Waiter
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LibvirtClient, libvirt, libvirt_error, translate
+from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.cloud_init import build_seed_iso, seed_digest, seed_files
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.domain_xml import (
     domain_view,
     render_domain,
@@ -57,6 +63,13 @@ class LibvirtVmService:
         self.spec = params["spec"]
         self.name = self.spec["name"] if isinstance(self.spec, dict) else None
         self.actions = []
+        self.workdir = None
+
+    def scratch(self):
+        """A private scratch directory for downloads and the seed ISO, removed at the end of the run."""
+        if self.workdir is None:
+            self.workdir = tempfile.mkdtemp(prefix="vmshift-libvirt-")
+        return self.workdir
 
     # ---- preflight: every blocker found before the first write, reported together ----
     def preflight(self, dom):
@@ -81,6 +94,11 @@ class LibvirtVmService:
                     problems.append("spec.disks %s: volume '%s' does not exist in pool '%s'"
                                     % (disk["name"], source["volume"], self.params["pool"]))
                 resolved.append(dict(disk, vol_name=source["volume"], format=None, bus=bus))
+                continue
+            if source.get("url"):
+                # Downloaded only when its volume does not exist yet; the format is read from the file then.
+                resolved.append(dict(disk, vol_name="%s-%s" % (self.name, disk["name"]), format=None, capacity=None,
+                                     bus=bus, url=source["url"]))
                 continue
             if source.get("image"):
                 if not os.path.isfile(source["image"]):
@@ -107,6 +125,11 @@ class LibvirtVmService:
                 if nic.get("network") and nic["network"] not in networks:
                     problems.append("spec.nics[%d]: libvirt network '%s' does not exist on %s; known: %s"
                                     % (i, nic["network"], self.params["uri"], ", ".join(sorted(networks)) or "none"))
+        if self.spec.get("cloud_init") and pool is None:
+            try:
+                pool = self.client.pool(self.params["pool"])
+            except NotFound as exc:
+                problems.append(exc.message)
         if dom is not None and self.spec.get("uuid") and dom.UUIDString() != self.spec["uuid"]:
             problems.append("domain '%s' exists with UUID %s, not the spec's %s; refusing to redefine another VM "
                             "(rename one of them)" % (self.name, dom.UUIDString(), self.spec["uuid"]))
@@ -119,6 +142,8 @@ class LibvirtVmService:
         target_dir = ET.fromstring(pool.XMLDesc()).findtext("target/path") if pool is not None else ""
         disks = []
         for disk in resolved:
+            if disk.get("url"):
+                disk = self.resolve_url_disk(pool, disk)
             vol = self.client.volume(pool, disk["vol_name"])
             if vol is None:
                 self.actions.append("create volume %s" % disk["vol_name"])
@@ -131,6 +156,61 @@ class LibvirtVmService:
                 path, fmt = os.path.join(target_dir, disk["vol_name"]), disk["format"]
             disks.append({"path": path, "format": fmt, "bus": disk["bus"], "boot_order": disk.get("boot_order")})
         return disks
+
+    def resolve_url_disk(self, pool, disk):
+        """A URL disk's volume is <vm>-<disk>.qcow2 or .img; download only when neither exists."""
+        for ext, fmt in (("qcow2", "qcow2"), ("img", "raw")):
+            if self.client.volume(pool, "%s.%s" % (disk["vol_name"], ext)) is not None:
+                return dict(disk, vol_name="%s.%s" % (disk["vol_name"], ext), format=fmt)
+        if self.check_mode:
+            return dict(disk, vol_name=disk["vol_name"] + ".qcow2", format="qcow2")
+        path = os.path.join(self.scratch(), disk["name"] + ".download")
+        self.download(disk["url"], path, (disk.get("source") or {}).get("checksum"))
+        fmt, size = image_format_and_size(path)
+        ext = "qcow2" if fmt == "qcow2" else "img"
+        return dict(disk, vol_name="%s.%s" % (disk["vol_name"], ext), format=fmt, capacity=size,
+                    source={"image": path})
+
+    def download(self, url, path, checksum=None):
+        digest = hashlib.sha256()
+        try:
+            response = open_url(url, timeout=60)
+            with open(path, "wb") as f:
+                for chunk in iter(lambda: response.read(UPLOAD_CHUNK), b""):
+                    digest.update(chunk)
+                    f.write(chunk)
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(failed_to("download", "disk image", url, str(exc)))
+        if checksum:
+            algo, _sep, want = checksum.partition(":")
+            if algo != "sha256" or digest.hexdigest() != want.lower():
+                raise InvalidInput(failed_to("verify", "disk image", url, "sha256 is %s, not %s (source.checksum)"
+                                             % (digest.hexdigest(), checksum)))
+
+    def ensure_seed(self, pool):
+        """The cloud-init seed volume <vm>-cidata-<digest>.iso; a changed seed gets a new volume."""
+        cloud_init = self.spec.get("cloud_init")
+        if not cloud_init:
+            return None
+        files = seed_files(self.name, cloud_init)
+        vol_name = "%s-cidata-%s.iso" % (self.name, seed_digest(files))
+        vol = self.client.volume(pool, vol_name)
+        if vol is not None:
+            return vol.path()
+        self.actions.append("create volume %s" % vol_name)
+        if self.check_mode:
+            return os.path.join(ET.fromstring(pool.XMLDesc()).findtext("target/path"), vol_name)
+        iso = build_seed_iso(files, self.scratch())
+        vol = self.create_volume(pool, {"vol_name": vol_name, "capacity": os.path.getsize(iso), "format": "raw",
+                                        "source": {"image": iso}})
+        return vol.path()
+
+    def remove_stale_seeds(self, pool, keep):
+        for vol in pool.listAllVolumes():
+            if vol.name().startswith(self.name + "-cidata-") and vol.path() != keep:
+                self.actions.append("delete volume %s" % vol.name())
+                if not self.check_mode:
+                    vol.delete(0)
 
     def create_volume(self, pool, disk):
         xml = ("<volume><name>%s</name><capacity unit='bytes'>%d</capacity>"
@@ -153,9 +233,9 @@ class LibvirtVmService:
         stream.finish()
 
     # ---- definition ----
-    def ensure_defined(self, dom, disks):
+    def ensure_defined(self, dom, disks, seed):
         desired_xml = render_domain(self.spec, self.params["domain_type"], disks, self.params.get("serial_log"),
-                                    uuid=dom.UUIDString() if dom is not None else None)
+                                    uuid=dom.UUIDString() if dom is not None else None, cloud_init_iso=seed)
         desired = domain_view(desired_xml)
         before = domain_view(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)) if dom is not None else {}
         if dom is not None and not views_differ(desired, before):
@@ -254,8 +334,15 @@ class LibvirtVmService:
         if state == "absent":
             return self.remove(dom)
         pool, resolved = self.preflight(dom)
-        disks = self.ensure_volumes(pool, resolved)
-        dom, before, after = self.ensure_defined(dom, disks)
+        try:
+            disks = self.ensure_volumes(pool, resolved)
+            seed = self.ensure_seed(pool)
+        finally:
+            if self.workdir:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+        dom, before, after = self.ensure_defined(dom, disks, seed)
+        if pool is not None:
+            self.remove_stale_seeds(pool, seed)
         want = {"present": "running" if self.spec.get("power_state", "running") == "running" else "shutoff",
                 "started": "running", "stopped": "shutoff", "restarted": "restarted"}[state]
         serial_log = self.params.get("serial_log")
@@ -281,9 +368,10 @@ class LibvirtVmService:
                     dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM | libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
                 except libvirt_error() as exc:
                     raise translate(exc, "undefine", "domain", self.name)
-        if self.params["remove_volumes"] and self.spec.get("disks"):
+        if self.params["remove_volumes"]:
             pool = self.client.pool(self.params["pool"])
-            for disk in self.spec["disks"]:
+            self.remove_stale_seeds(pool, keep=None)
+            for disk in self.spec.get("disks") or []:
                 if (disk.get("source") or {}).get("volume"):
                     continue  # an existing volume the user named is theirs, never ours to delete
                 for ext in ("qcow2", "img"):
