@@ -5,7 +5,7 @@
 #   tests/run.sh test          set up the lab and run every test (what CI runs)
 #
 # Single stages (the lab must be set up; `test` runs them all in this order):
-#   unit | smoke | integration | sanity | lint | build
+#   unit | smoke | integration | molecule | sanity | lint | build
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -72,6 +72,15 @@ CFG
     ansible-test integration --local --python 3.11 --color no)
 }
 
+stage_molecule() {
+  say "molecule scenarios (against the lab)"
+  local scenario
+  for scenario in "$REPO"/extensions/molecule/*/; do
+    scenario=$(basename "$scenario")
+    (cd "$REPO/extensions" && ANSIBLE_COLLECTIONS_PATH="$LINKED" molecule test -s "$scenario")
+  done
+}
+
 stage_sanity() {
   say "ansible-test sanity (every test, empty ignore file)"
   copy_tree
@@ -109,9 +118,9 @@ case "${1:-}" in
   demo) lab_env; stage_demo ;;
   test)
     lab_env
-    stage_unit; stage_smoke; stage_integration; stage_sanity; stage_lint; stage_build
+    stage_unit; stage_smoke; stage_integration; stage_molecule; stage_sanity; stage_lint; stage_build
     say "all test stages passed"
-    echo "stages: 6 passed, 0 failed" ;;
-  unit | smoke | integration | sanity | lint | build) lab_env; "stage_$1" ;;
+    echo "stages: 7 passed, 0 failed" ;;
+  unit | smoke | integration | molecule | sanity | lint | build) lab_env; "stage_$1" ;;
   *) sed -n '2,10p' "$0"; exit 2 ;;
 esac

@@ -33,3 +33,12 @@ def neutral_spec(name, uuid=None, sockets=1, cores=1, threads=1, memory_mib=None
         "guest_os": guest_os,
         "source": source,
     }
+
+
+POWER_VERBS = {"started": "start", "stopped": "stop", "restarted": "restart"}
+
+
+def power_only(spec, state):
+    """A spec of just a name (and power_state) with started/stopped/restarted changes only the power of
+    an existing VM; anything more is a full spec to converge."""
+    return state in ("started", "stopped", "restarted") and isinstance(spec, dict) and set(spec) <= {"name", "power_state"}

@@ -95,7 +95,10 @@ class KubeClient:
         if params.get("host"):
             configuration.host = params["host"]
         if params.get("api_key"):
-            configuration.api_key = {"authorization": "Bearer " + params["api_key"]}
+            # The token wins over any kubeconfig user; the key is 'BearerToken' in newer clients.
+            token = "Bearer " + params["api_key"]
+            configuration.api_key = {"authorization": token, "BearerToken": token}
+            configuration.refresh_api_key_hook = None
         if params.get("ca_cert"):
             configuration.ssl_ca_cert = params["ca_cert"]
         configuration.verify_ssl = params.get("validate_certs", True)

@@ -8,6 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import NotFound, failed_to
+from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import POWER_VERBS, power_only
 from ansible_collections.vmshift.virt.plugins.module_utils.common.waiter import Waiter
 from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient
 from ansible_collections.vmshift.virt.plugins.module_utils.kubevirt.vm_manifest import (
@@ -15,6 +17,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.kubevirt.vm_manifest 
     is_subset,
     managed,
     render,
+    require_name,
     run_strategy_of,
     validate,
 )
@@ -62,29 +65,41 @@ class KubevirtVmService:
             return self.remove(current)
         want_running = {"present": (self.spec.get("power_state") or "running") == "running",
                         "started": True, "stopped": False, "restarted": True}[state]
+        if power_only(self.spec, state):
+            if current is None:
+                raise NotFound(failed_to(POWER_VERBS[state], "VirtualMachine",
+                                         "%s/%s" % (self.namespace, self.name),
+                                         "it does not exist; give the full spec to create it"))
+            return self.power(current, state, want_running, managed(current))
         desired = render(self.spec, self.namespace, self.params.get("storage_class"), self.params["access_mode"],
                          self.params.get("instancetype"), self.params.get("preference"),
                          "Always" if want_running else "Halted")
         before = managed(current) if current else {}
-        old_vmi = None
         if current is None:
             self.actions.append("create VirtualMachine")
             if not self.check_mode:
-                current = self.client.create(desired)
-            running_now = want_running
-        else:
-            if not is_subset(managed(desired), managed(current)):
-                self.actions.append("update VirtualMachine")
-                if not self.check_mode:
-                    current = self.client.patch(API_VERSION, KIND, self.name, self.namespace, managed(desired))
-            running_now = run_strategy_of(current) in RUNNING
-            if state == "restarted" and running_now:
-                old_vmi = self.vmi_uid()
-                self.subresource("restart")
-            elif want_running and not running_now:
-                self.subresource("start")
-            elif not want_running and running_now:
-                self.subresource("stop")
+                self.client.create(desired)
+            return self.finish(want_running, None, before, desired)
+        if not is_subset(managed(desired), managed(current)):
+            self.actions.append("update VirtualMachine")
+            if not self.check_mode:
+                current = self.client.patch(API_VERSION, KIND, self.name, self.namespace, managed(desired))
+        return self.power(current, state, want_running, before, desired)
+
+    def power(self, current, state, want_running, before, desired=None):
+        """Start, stop or restart through the subresources, as needed; then wait."""
+        running_now = run_strategy_of(current) in RUNNING
+        old_vmi = None
+        if state == "restarted" and running_now:
+            old_vmi = self.vmi_uid()
+            self.subresource("restart")
+        elif want_running and not running_now:
+            self.subresource("start")
+        elif not want_running and running_now:
+            self.subresource("stop")
+        return self.finish(want_running, old_vmi, before, desired or current)
+
+    def finish(self, want_running, old_vmi, before, desired):
         waited = self.wait(want_running, old_vmi)
         after = managed(desired) if self.check_mode else managed(self.get() or desired)
         final = None if self.check_mode else self.get()
@@ -133,8 +148,9 @@ class KubevirtVmService:
 
 
 def ensure_vm(params, check_mode):
-    if params["state"] != "absent":
-        validate(params["spec"], params.get("instancetype"))  # before any connection: bad input changes nothing
-    elif not isinstance(params["spec"], dict) or not params["spec"].get("name"):
-        validate(params["spec"])
+    # Before any connection: bad input changes nothing. Removal and a power change need only the name.
+    if params["state"] == "absent" or power_only(params["spec"], params["state"]):
+        require_name(params["spec"])
+    else:
+        validate(params["spec"], params.get("instancetype"))
     return KubevirtVmService(KubeClient(params), params, check_mode).run()

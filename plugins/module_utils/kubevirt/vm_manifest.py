@@ -24,11 +24,15 @@ def _quantity(size_bytes):
     return str(size_bytes)
 
 
-def validate(spec, instancetype=None):
-    """Raise InvalidInput naming the field and the fix; nothing is sent before this passes."""
+def require_name(spec):
     if not isinstance(spec, dict) or not spec.get("name"):
         raise InvalidInput("spec.name is required: the VirtualMachine name")
-    name = spec["name"]
+    return spec["name"]
+
+
+def validate(spec, instancetype=None):
+    """Raise InvalidInput naming the field and the fix; nothing is sent before this passes."""
+    name = require_name(spec)
     if len(name) > 63 or not RFC1123.match(name):
         raise InvalidInput("spec.name '%s' is not a valid Kubernetes name: use at most 63 lower-case letters, digits "
                            "and '-', starting and ending with a letter or digit (RFC 1123)" % name)

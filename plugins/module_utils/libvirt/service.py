@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, NotFound, failed_to
+from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import POWER_VERBS, power_only
 from ansible_collections.vmshift.virt.plugins.module_utils.common.waiter import Waiter
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LibvirtClient, libvirt, libvirt_error, translate
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.cloud_init import build_seed_iso, seed_digest, seed_files
@@ -328,11 +329,16 @@ class LibvirtVmService:
         return {"for": self.params["wait_for"], "result": value, "seconds": round(elapsed, 1)}
 
     def run(self):
-        validate_spec(self.spec)
         state = self.params["state"]
         dom = self.client.domain(self.name)
         if state == "absent":
             return self.remove(dom)
+        if power_only(self.spec, state):
+            if dom is None:
+                raise NotFound(failed_to(POWER_VERBS[state], "domain", self.name,
+                                         "it does not exist; give the full spec to create it"))
+            view = domain_view(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+            return self.converge_power(dom, state, view, view)
         pool, resolved = self.preflight(dom)
         try:
             disks = self.ensure_volumes(pool, resolved)
@@ -343,6 +349,9 @@ class LibvirtVmService:
         dom, before, after = self.ensure_defined(dom, disks, seed)
         if pool is not None:
             self.remove_stale_seeds(pool, seed)
+        return self.converge_power(dom, state, before, after)
+
+    def converge_power(self, dom, state, before, after):
         want = {"present": "running" if self.spec.get("power_state", "running") == "running" else "shutoff",
                 "started": "running", "stopped": "shutoff", "restarted": "restarted"}[state]
         serial_log = self.params.get("serial_log")
@@ -391,5 +400,11 @@ class LibvirtVmService:
 
 
 def ensure_vm(params, check_mode):
+    # Before any connection: bad input changes nothing. Removal and a power change need only the name.
+    if params["state"] == "absent" or power_only(params["spec"], params["state"]):
+        if not isinstance(params["spec"], dict) or not params["spec"].get("name"):
+            raise InvalidInput("spec.name is required: the domain name")
+    else:
+        validate_spec(params["spec"])
     with LibvirtClient(params["uri"]) as client:
         return LibvirtVmService(client, params, check_mode).run()
