@@ -19,7 +19,7 @@ description:
   - Power changes go through KubeVirt's C(start), C(stop) and C(restart) subresources, as
     C(virtctl) does; a 409 answer means the VM is already so.
   - Check mode sends nothing that writes. The diff is computed on the client from the object read
-    from the server. (A server-side dry run is not used: a server that ignored the C(dryRun) parameter
+    from the server. (A server-side dry run is not used, because a server that ignored the C(dryRun) parameter
     would write, and the client-side comparison covers every field this module sets.)
   - The spec is validated before anything is sent; a name must be a valid RFC 1123 label.
 author:

@@ -91,7 +91,7 @@ def test_disk_targets_per_bus():
     ({"firmware": {"type": "bios", "secure_boot": True}}, "secure_boot needs spec.firmware.type: efi"),
     ({"disks": [{"name": "d", "size_bytes": 1, "source": {"image": "/x.qcow2"}}]}, "either cloned from an image or sized"),
     ({"disks": [{"name": "d", "source": {"blank": True}}]}, "a blank disk needs size_bytes"),
-    ({"disks": [{"name": "d", "source": {}}]}, "exactly one of image, volume or blank"),
+    ({"disks": [{"name": "d", "source": {}}]}, "exactly one of image, url, volume or blank"),
     ({"disks": [{"name": "d", "source": {"vsphere": {}}}]}, "copied by the migration engine"),
     ({"disks": [{"name": "d", "source": {"volume": "v"}}, {"name": "d", "source": {"volume": "w"}}]}, "two disks are named d"),
     ({"nics": [{"bridge": "br0", "network": "default"}]}, "exactly one of bridge"),
