@@ -10,7 +10,7 @@ __metaclass__ = type
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import NotFound, failed_to
 from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import POWER_VERBS, power_only
-from ansible_collections.vmshift.virt.plugins.module_utils.common.waiter import Waiter
+from ansible_collections.vmshift.virt.plugins.module_utils.common.service import VmService
 from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient
 from ansible_collections.vmshift.virt.plugins.module_utils.kubevirt.vm_manifest import (
     API_VERSION,
@@ -33,16 +33,10 @@ def condition(obj, kind):
     return False
 
 
-class KubevirtVmService:
+class KubevirtVmService(VmService):
     def __init__(self, client, params, check_mode, waiter=None):
-        self.client = client
-        self.params = params
-        self.check_mode = check_mode
-        self.waiter = waiter or Waiter()
-        self.spec = params["spec"]
-        self.name = self.spec.get("name") if isinstance(self.spec, dict) else None
+        super(KubevirtVmService, self).__init__(client, params, check_mode, waiter)
         self.namespace = params["namespace"]
-        self.actions = []
 
     def get(self):
         return self.client.get(API_VERSION, KIND, self.name, self.namespace)

@@ -53,10 +53,11 @@ def render_domain(spec, domain_type, disks, serial_log=None, uuid=None, cloud_in
     os_attrs = {"firmware": "efi"} if firmware == "efi" else {}
     os_el = ET.SubElement(dom, "os", os_attrs)
     type_attrs = {"arch": "x86_64"}
-    if spec.get("machine"):
-        type_attrs["machine"] = spec["machine"]
-    ET.SubElement(os_el, "type", type_attrs).text = "hvm"
     secure_boot = firmware == "efi" and (spec.get("firmware") or {}).get("secure_boot")
+    machine = spec.get("machine") or ("q35" if secure_boot else None)  # libvirt: secure boot needs q35
+    if machine:
+        type_attrs["machine"] = machine
+    ET.SubElement(os_el, "type", type_attrs).text = "hvm"
     if firmware == "efi":
         fw = ET.SubElement(os_el, "firmware")
         ET.SubElement(fw, "feature", enabled="yes" if secure_boot else "no", name="secure-boot")
@@ -65,8 +66,10 @@ def render_domain(spec, domain_type, disks, serial_log=None, uuid=None, cloud_in
     ET.SubElement(features, "apic")
     if secure_boot:
         ET.SubElement(features, "smm", state="on")
-    # Under KVM the guest sees the host CPU; under TCG (qemu) QEMU's default model is kept.
-    cpu = ET.SubElement(dom, "cpu", {"mode": "host-passthrough"} if domain_type == "kvm" else {})
+    # spec.cpu.mode when given; else under KVM the guest sees the host CPU, and under TCG (qemu)
+    # QEMU's default model is kept.
+    mode = cpu_spec.get("mode") or ("host-passthrough" if domain_type == "kvm" else None)
+    cpu = ET.SubElement(dom, "cpu", {"mode": mode} if mode else {})
     ET.SubElement(cpu, "topology", sockets=str(sockets), dies="1", cores=str(cores), threads=str(threads))
     ET.SubElement(dom, "on_poweroff").text = "destroy"
     ET.SubElement(dom, "on_reboot").text = "restart"
@@ -168,6 +171,7 @@ def domain_view(xml_text):
         "memory_mib": _memory_mib(dom.find("memory")),
         "vcpus": _int(dom.findtext("vcpu")),
         "topology": {k: _int(topo.get(k)) for k in ("sockets", "cores", "threads")} if topo is not None else None,
+        "cpu_mode": dom.find("cpu").get("mode") if dom.find("cpu") is not None else None,
         "firmware": firmware,
         "secure_boot": secure_boot,
         "machine": type_el.get("machine") if type_el is not None else None,
@@ -178,6 +182,15 @@ def domain_view(xml_text):
     }
 
 
+def machine_family(machine):
+    """'pc-q35-7.2' -> 'q35', 'pc-i440fx-7.2' -> 'pc'; anything else unchanged."""
+    if machine and machine.startswith("pc-q35"):
+        return "q35"
+    if machine and machine.startswith("pc-i440fx"):
+        return "pc"
+    return machine
+
+
 def views_differ(desired, current):
     """Compare views; a NIC without a MAC in the desired spec accepts the MAC libvirt generated, and
     an unset machine type accepts the one libvirt chose."""
@@ -185,6 +198,10 @@ def views_differ(desired, current):
     current = dict(current)
     if desired.get("machine") is None:
         current["machine"] = None
+    elif machine_family(desired["machine"]) == desired["machine"]:
+        current["machine"] = machine_family(current.get("machine"))  # "q35" accepts "pc-q35-7.2"
+    if desired.get("cpu_mode") is None:
+        current["cpu_mode"] = None  # the mode libvirt filled in for "no preference"
     desired_nics = [dict(n) for n in desired["nics"]]
     for want, have in zip(desired_nics, current["nics"]):
         if want["mac"] is None:
@@ -203,6 +220,8 @@ def validate_spec(spec):
     if not isinstance(memory, int) or memory <= 0:
         raise InvalidInput("spec.memory_mib is required and must be a positive whole number of MiB (got %r)" % (memory,))
     cpu = spec.get("cpu") or {}
+    if cpu.get("mode") not in (None, "host-passthrough", "host-model", "maximum"):
+        raise InvalidInput("spec.cpu.mode must be host-passthrough, host-model or maximum (got %r)" % (cpu.get("mode"),))
     for key in ("sockets", "cores", "threads"):
         value = cpu.get(key, 1)
         if not isinstance(value, int) or value < 1:

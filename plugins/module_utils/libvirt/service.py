@@ -20,7 +20,7 @@ from ansible.module_utils.urls import open_url
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, NotFound, failed_to
 from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import POWER_VERBS, power_only
-from ansible_collections.vmshift.virt.plugins.module_utils.common.waiter import Waiter
+from ansible_collections.vmshift.virt.plugins.module_utils.common.service import VmService
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LibvirtClient, libvirt, libvirt_error, translate
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.cloud_init import build_seed_iso, seed_digest, seed_files
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.domain_xml import (
@@ -55,15 +55,9 @@ def state_name(dom):
     }.get(code, "unknown")
 
 
-class LibvirtVmService:
+class LibvirtVmService(VmService):
     def __init__(self, client, params, check_mode, waiter=None):
-        self.client = client
-        self.params = params
-        self.check_mode = check_mode
-        self.waiter = waiter or Waiter()
-        self.spec = params["spec"]
-        self.name = self.spec["name"] if isinstance(self.spec, dict) else None
-        self.actions = []
+        super(LibvirtVmService, self).__init__(client, params, check_mode, waiter)
         self.workdir = None
 
     def scratch(self):

@@ -29,15 +29,36 @@ dpkg -x linux-image-*.deb kernel
 dpkg -x busybox-static_*.deb bb
 vmlinuz=$(ls kernel/boot/vmlinuz-*)
 
-mkdir -p initrd/{bin,dev,proc,sys,sbin}
+mkdir -p initrd/{bin,dev,proc,sys,sbin,lib/modules}
 cp bb/bin/busybox initrd/bin/busybox
-for applet in sh echo cat mount sleep poweroff ls uname; do ln -s busybox "initrd/bin/$applet"; done
+for applet in sh echo cat mount sleep poweroff ls uname insmod ip udhcpc ifconfig; do
+  ln -s busybox "initrd/bin/$applet"
+done
+# virtio-net and what it needs, in load order, so the guest can ask a libvirt network for a DHCP lease.
+NET_MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net"
+for m in $NET_MODULES; do
+  find kernel/lib/modules -name "$m.ko" -exec cp {} initrd/lib/modules/ \;
+done
+cat > initrd/bin/dhcp-event <<'DHCP'
+#!/bin/sh
+[ "$1" = bound ] || exit 0
+ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}" up
+echo "VMSHIFT-GUEST-IP $ip" > /dev/console
+DHCP
+chmod +x initrd/bin/dhcp-event
 cat > initrd/init <<INIT
 #!/bin/sh
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 echo "$MARKER kernel=\$(uname -r)" > /dev/console
+for m in $NET_MODULES; do insmod /lib/modules/\$m.ko 2>/dev/null; done
+for nic in /sys/class/net/eth*; do
+  [ -e "\$nic" ] || continue
+  nic=\${nic##*/}
+  ip link set "\$nic" up
+  udhcpc -i "\$nic" -n -q -t 5 -T 2 -s /bin/dhcp-event >/dev/null 2>&1 &
+done
 while true; do sleep 3600; done
 INIT
 chmod +x initrd/init

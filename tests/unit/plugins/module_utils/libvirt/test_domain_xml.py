@@ -100,3 +100,27 @@ def test_bad_specs_name_field_and_fix(bad, message):
     with pytest.raises(InvalidInput) as err:
         validate_spec(spec(**bad))
     assert message in str(err.value)
+
+
+def test_secure_boot_picks_q35_and_accepts_the_versioned_machine():
+    desired = domain_view(render_domain(spec(firmware={"type": "efi", "secure_boot": True}), "kvm", DISKS))
+    assert desired["machine"] == "q35"
+    current = dict(desired, machine="pc-q35-7.2")
+    assert not views_differ(desired, current)
+    assert views_differ(desired, dict(desired, machine="pc-i440fx-7.2"))
+
+
+def test_cpu_mode_rendered_and_compared():
+    view = domain_view(render_domain(spec(cpu={"sockets": 1, "cores": 2, "threads": 1, "mode": "host-model"}), "kvm", DISKS))
+    assert view["cpu_mode"] == "host-model"
+    # no preference under qemu: whatever libvirt fills in is accepted
+    qemu = domain_view(render_domain(spec(), "qemu", DISKS))
+    assert qemu["cpu_mode"] is None and not views_differ(qemu, dict(qemu, cpu_mode="custom"))
+    with pytest.raises(InvalidInput, match="spec.cpu.mode must be"):
+        validate_spec(spec(cpu={"mode": "turbo"}))
+
+
+def test_cloud_init_seed_is_a_cdrom_in_the_view():
+    view = domain_view(render_domain(spec(), "kvm", DISKS, cloud_init_iso="/pool/web-01-cidata-abc.iso"))
+    assert view["cloud_init_iso"] == "/pool/web-01-cidata-abc.iso"
+    assert len(view["disks"]) == 2  # the CD-ROM is not a disk
