@@ -68,12 +68,15 @@ def run(playbook, venv, env_extra=None):
     return elapsed, changed
 
 
+def ours_task(vms):
+    return [{"name": "libvirt_vm", "vmshift.virt.libvirt_vm": {
+        "spec": "{{ item }}", "pool": POOL, "domain_type": DOMAIN_TYPE, "state": "started", "wait_for": "running"},
+        "loop": vms}]
+
+
 def main():
     ours_venv = os.environ["VMSHIFT_VENV"]
     workdir = tempfile.mkdtemp(prefix="vmshift-bench-")
-    ours_task = lambda vms: [{"name": "libvirt_vm", "vmshift.virt.libvirt_vm": {  # noqa: E731
-        "spec": "{{ item }}", "pool": POOL, "domain_type": DOMAIN_TYPE, "state": "started", "wait_for": "running"},
-        "loop": vms}]
     peer_vols = [{"name": "volumes for the peer", "ansible.builtin.command": {
         "cmd": "virsh -q -c qemu:///system vol-create-as %s bench-peer-%03d-root.img 1M --format raw" % (POOL, i),
         "creates": os.path.join(LAB, "pool", "bench-peer-%03d-root.img" % i)}} for i in range(COUNT)]
