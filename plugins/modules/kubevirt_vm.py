@@ -124,7 +124,9 @@ actions:
   elements: str
   sample: [create VirtualMachine]
 vm:
-  description: The VirtualMachine as the server returned it (in check mode, the desired manifest); null after deletion.
+  description:
+    - The VirtualMachine as the server returns it after the run; in check mode, as it is on the server
+      now, or the manifest that would be created when it does not exist yet. Null after deletion.
   returned: always
   type: dict
 wait:

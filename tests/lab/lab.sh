@@ -20,6 +20,7 @@ PYTHON=${VMSHIFT_PYTHON:-python3}
 VCSIM_PORT=${VMSHIFT_VCSIM_PORT:-18989}
 K8S_PORT=${VMSHIFT_K8S_PORT:-16443}
 LIBVIRT_URI=qemu:///system
+SSH_PORT=${VMSHIFT_SSH_PORT:-2222}
 POOL=vmshift-lab
 NETWORK=vmshift-lab
 BRIDGE=vmshift-br0
@@ -29,7 +30,7 @@ APT_PACKAGES=(
   libvirt-daemon-system libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev pkg-config
   qemu-system-x86 qemu-utils ovmf dnsmasq-base iproute2 genisoimage
   syslinux syslinux-common mtools dosfstools cpio
-  openssl curl git python3-venv python3-dev
+  openssl curl git python3-venv python3-dev openssh-server openssh-client
 )
 
 log() { printf '[lab %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -288,6 +289,7 @@ export VMWARE_VALIDATE_CERTS=true
 export VMSHIFT_LAB_CA=$LAB_DIR/pki/ca.pem
 export VMSHIFT_LAB_OTHER_CA=$LAB_DIR/pki/other-ca.pem
 export LIBVIRT_DEFAULT_URI=$LIBVIRT_URI
+export VMSHIFT_LAB_SSH_URI='$(ssh_uri)'
 export VMSHIFT_LAB_POOL=$POOL
 export VMSHIFT_LAB_NETWORK=$NETWORK
 export VMSHIFT_LAB_BRIDGE=$BRIDGE
@@ -301,9 +303,37 @@ ENV
   umask 022
 }
 
+# sshd on loopback with a lab key, so the same libvirtd is also reached as a remote KVM host
+# (qemu+ssh), the way the collection talks to real ones.
+start_sshd() {
+  local ssh="$LAB_DIR/ssh"
+  mkdir -p "$ssh" /run/sshd
+  [[ -s "$ssh/id_ed25519" ]] || ssh-keygen -q -t ed25519 -N '' -C vmshift-lab -f "$ssh/id_ed25519"
+  [[ -s "$ssh/host_ed25519" ]] || ssh-keygen -q -t ed25519 -N '' -C vmshift-lab-host -f "$ssh/host_ed25519"
+  cp "$ssh/id_ed25519.pub" "$ssh/authorized_keys" && chmod 600 "$ssh/authorized_keys"
+  cat >"$ssh/sshd_config" <<SSHD
+Port $SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $ssh/host_ed25519
+AuthorizedKeysFile $ssh/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+UsePAM no
+PidFile $LAB_DIR/sshd.pid
+SSHD
+  if ! pid_alive "$LAB_DIR/sshd.pid"; then
+    log "starting sshd on 127.0.0.1:$SSH_PORT (for qemu+ssh)"
+    /usr/sbin/sshd -f "$ssh/sshd_config" -E "$LOG_DIR/sshd.log"
+  fi
+  wait_for 15 "sshd" virsh -c "$(ssh_uri)" version
+}
+
+ssh_uri() { echo "qemu+ssh://root@127.0.0.1:$SSH_PORT/system?keyfile=$LAB_DIR/ssh/id_ed25519&no_verify=1"; }
+
 cmd_start() {
   cmd_setup
   start_libvirt
+  start_sshd
   start_vcsim
   start_k8s
   write_env
@@ -318,6 +348,7 @@ stop_pid() {
 cmd_stop() {
   stop_pid "$LAB_DIR/vcsim.pid"
   stop_pid "$LAB_DIR/k8s.pid"
+  stop_pid "$LAB_DIR/sshd.pid"
   if running libvirtd; then
     for d in $(virsh_ list --name 2>/dev/null | grep '^vmshift-' || true); do virsh_ destroy "$d" >/dev/null || true; done
   fi
@@ -329,6 +360,7 @@ cmd_stop() {
 cmd_status() {
   pid_alive "$LAB_DIR/vcsim.pid" && echo "vsphere simulator: running" || echo "vsphere simulator: stopped"
   pid_alive "$LAB_DIR/k8s.pid" && echo "kubernetes emulator: running" || echo "kubernetes emulator: stopped"
+  pid_alive "$LAB_DIR/sshd.pid" && echo "sshd (qemu+ssh): running" || echo "sshd (qemu+ssh): stopped"
   running libvirtd && echo "libvirtd: running ($(cat "$LAB_DIR/domain_type" 2>/dev/null || echo '?'))" || echo "libvirtd: stopped"
 }
 

@@ -96,7 +96,7 @@ class KubevirtVmService(VmService):
     def finish(self, want_running, old_vmi, before, desired):
         waited = self.wait(want_running, old_vmi)
         after = managed(desired) if self.check_mode else managed(self.get() or desired)
-        final = None if self.check_mode else self.get()
+        final = self.get()  # a read: in check mode it shows what is on the server now
         return {"changed": bool(self.actions), "actions": self.actions, "diff": {"before": before, "after": after},
                 "vm": final or desired, "wait": waited}
 
