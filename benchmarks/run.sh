@@ -15,7 +15,7 @@ export ANSIBLE_COLLECTIONS_PATH="$LAB_DIR/collections"
 export VMSHIFT_PEER_VENV="$LAB_DIR/peer-venv"
 if [[ ! -x "$VMSHIFT_PEER_VENV/bin/ansible-playbook" ]]; then
   python3 -m venv "$VMSHIFT_PEER_VENV"
-  "$VMSHIFT_PEER_VENV/bin/pip" install -q 'ansible>=10' libvirt-python pyvmomi lxml
+  "$VMSHIFT_PEER_VENV/bin/pip" install -q 'ansible>=10' libvirt-python pyvmomi lxml requests
 fi
 name=${1:?usage: benchmarks/run.sh NAME [ARGS]}
 shift

@@ -15,8 +15,9 @@ description:
   - Returns the VMs of a vCenter or ESXi host with their identity, placement, hardware, disks and
     NICs, and each VM in the collection's neutral VM spec, ready for
     the libvirt and KubeVirt renderers and the migration engine.
-  - Retrieves everything with one ContainerView and a paged C(RetrievePropertiesEx) of only the
-    properties it uses, instead of one round trip per VM.
+  - Retrieves a cheap summary of every VM with one ContainerView and a paged C(RetrievePropertiesEx),
+    applies the filters, then retrieves only the properties it uses for the selected VMs, split
+    across worker processes on a large estate (see O(workers)), instead of one round trip per VM.
   - Filters are applied to the retrieved VMs; a filter that matches nothing returns an empty list
     and says so in RV(msg).
 author:
@@ -54,6 +55,13 @@ options:
       - Also return templates.
     type: bool
     default: false
+  workers:
+    description:
+      - How many processes retrieve and decode the selected VMs' properties in parallel, each over its
+        own session. Decoding is CPU-bound, so more workers than CPUs do not help.
+      - V(0) picks the number of CPUs (at most 8) when 1000 VMs or more are selected, else 1.
+    type: int
+    default: 0
 """
 
 EXAMPLES = r"""
@@ -155,6 +163,7 @@ def main():
         cluster=dict(type="str"),
         power_state=dict(type="str", choices=["poweredOn", "poweredOff", "suspended"]),
         include_templates=dict(type="bool", default=False),
+        workers=dict(type="int", default=0),
     )
     run_module(argument_spec, lambda module: discover_vms(module.params), libraries=[PYVMOMI])
 

@@ -89,31 +89,43 @@ class VsphereClient:
         """Properties of every object of the given types below ``root``, in one paged collection.
 
         ``type_properties``: ``{vim.VirtualMachine: ["name", ...], vim.HostSystem: [...]}``.
-        Returns ``{moref_id: (type_name, {path: value})}``. Objects deleted while the collection runs
-        come back with a ManagedObjectNotFound in their missingSet and are left out.
+        Returns ``{moref_id: (type_name, {path: value})}``.
         """
         content = self.content
         view = content.viewManager.CreateContainerView(root or content.rootFolder, list(type_properties), True)
         try:
             traversal = vmodl.query.PropertyCollector.TraversalSpec(
                 name="view", path="view", skip=False, type=vim.view.ContainerView)
-            spec = vmodl.query.PropertyCollector.FilterSpec(
-                objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=view, skip=True, selectSet=[traversal])],
-                propSet=[vmodl.query.PropertyCollector.PropertySpec(type=kind, pathSet=list(paths), all=False)
-                         for kind, paths in type_properties.items()],
-            )
-            collector = content.propertyCollector
-            options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=page_size)
-            objects = {}
-            result = collector.RetrievePropertiesEx(specSet=[spec], options=options)
-            while result is not None:
-                for item in result.objects:
-                    if any(isinstance(m.fault, vmodl.fault.ManagedObjectNotFound) for m in item.missingSet or ()):
-                        continue
-                    objects[item.obj._moId] = (item.obj._wsdlName, dict((p.name, p.val) for p in item.propSet))
-                if not result.token:
-                    break
-                result = collector.ContinueRetrievePropertiesEx(token=result.token)
-            return objects
+            object_set = [vmodl.query.PropertyCollector.ObjectSpec(obj=view, skip=True, selectSet=[traversal])]
+            return self._collect(object_set, type_properties, page_size)
         finally:
             view.Destroy()
+
+    def retrieve_objects(self, kind, ids, paths, page_size=DEFAULT_PAGE_SIZE):
+        """Properties of the named objects of one type (moref ids), in one paged collection."""
+        stub = self.si._stub
+        object_set = [vmodl.query.PropertyCollector.ObjectSpec(obj=kind(moid, stub), skip=False) for moid in ids]
+        return self._collect(object_set, {kind: paths}, page_size)
+
+    def _collect(self, object_set, type_properties, page_size):
+        """RetrievePropertiesEx with paging. Objects deleted while it runs come back with a
+        ManagedObjectNotFound in their missingSet (or as a fault on their own) and are left out."""
+        spec = vmodl.query.PropertyCollector.FilterSpec(
+            objectSet=object_set,
+            propSet=[vmodl.query.PropertyCollector.PropertySpec(type=kind, pathSet=list(paths), all=False)
+                     for kind, paths in type_properties.items()],
+            reportMissingObjectsInResults=True,
+        )
+        collector = self.content.propertyCollector
+        options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=page_size)
+        objects = {}
+        result = collector.RetrievePropertiesEx(specSet=[spec], options=options)
+        while result is not None:
+            for item in result.objects:
+                if any(isinstance(m.fault, vmodl.fault.ManagedObjectNotFound) for m in item.missingSet or ()):
+                    continue
+                objects[item.obj._moId] = (item.obj._wsdlName, dict((p.name, p.val) for p in item.propSet))
+            if not result.token:
+                break
+            result = collector.ContinueRetrievePropertiesEx(token=result.token)
+        return objects

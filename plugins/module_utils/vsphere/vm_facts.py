@@ -32,6 +32,8 @@ VM_PROPERTIES = [
     "guest.hostName", "guest.ipAddress", "guest.toolsRunningStatus",
     "snapshot",
 ]
+# The cheap part of a VM, fetched for every VM to apply the filters before the heavy properties.
+SUMMARY_PROPERTIES = ["name", "parent", "runtime.host", "runtime.powerState", "config.template"]
 # The inventory tree around the VMs, fetched in the same collection to resolve placement by id.
 TREE_PROPERTIES = {
     "HostSystem": ["name", "parent"],
@@ -55,7 +57,17 @@ def split_datastore_path(file_name):
 
 
 def _moid(ref):
-    return ref._moId if ref is not None else None
+    """A moref id from a managed object reference (or from an id already)."""
+    if ref is None or isinstance(ref, str):
+        return ref
+    return ref._moId
+
+
+def plain_tree(objects):
+    """The inventory tree without the VMs, as plain data (names and parent ids): cheap to hand to
+    worker processes."""
+    return dict((moid, (kind, {"name": props.get("name"), "parent": _moid(props.get("parent"))}))
+                for moid, (kind, props) in objects.items() if kind != "VirtualMachine")
 
 
 class Tree:
@@ -181,7 +193,9 @@ def placement(moid, props, tree):
     compute = tree.parent(host) if host else None
     folders = []
     datacenter = None
-    for ancestor, kind, name in tree.ancestors(moid):
+    parent = _moid(props.get("parent"))
+    chain = [(parent, tree.kind(parent), tree.name(parent))] + tree.ancestors(parent) if parent else []
+    for ancestor, kind, name in chain:
         if kind == "Datacenter":
             datacenter = name
             break
@@ -239,6 +253,14 @@ def vm_facts(moid, props, tree):
     return facts
 
 
+def summary_facts(moid, props, tree):
+    """What the filters look at, from SUMMARY_PROPERTIES alone."""
+    facts = {"name": props.get("name"), "moref": moid, "template": bool(props.get("config.template")),
+             "power_state": POWER_STATES.get(props.get("runtime.powerState"), props.get("runtime.powerState"))}
+    facts.update(placement(moid, props, tree))
+    return facts
+
+
 def matches(facts, names=None, datacenter=None, cluster=None, power_state=None):
     """Filters applied after retrieval; ``names`` are shell-style globs."""
     if names and not any(fnmatch.fnmatchcase(facts["name"] or "", pattern) for pattern in names):
@@ -252,16 +274,24 @@ def matches(facts, names=None, datacenter=None, cluster=None, power_state=None):
     return True
 
 
-def build_vms(objects, names=None, datacenter=None, cluster=None, power_state=None):
-    """All VM facts from one retrieval, filtered, sorted by name then moref."""
-    tree = Tree(objects)
-    result = []
+def select(objects, tree, names=None, datacenter=None, cluster=None, power_state=None, include_templates=False):
+    """The moref ids of the VMs the filters select, from summary (or full) properties."""
+    selected = []
     for moid, (kind, props) in objects.items():
         if kind != "VirtualMachine":
             continue
-        facts = vm_facts(moid, props, tree)
-        if matches(facts, names, datacenter, cluster, power_state):
-            result.append(facts)
+        summary = summary_facts(moid, props, tree)
+        if summary["template"] and not include_templates:
+            continue
+        if matches(summary, names, datacenter, cluster, power_state):
+            selected.append(moid)
+    return selected
+
+
+def build_vms(objects, **filters):
+    """All selected VM facts from one retrieval that holds full properties, sorted by name then moref."""
+    tree = Tree(objects)
+    result = [vm_facts(moid, objects[moid][1], tree) for moid in select(objects, tree, **filters)]
     result.sort(key=lambda f: (f["name"] or "", f["moref"]))
     return result
 
