@@ -27,7 +27,7 @@ VM_PROPERTIES = [
     "config.hardware.numCPU", "config.hardware.numCoresPerSocket", "config.hardware.memoryMB",
     "config.hardware.device", "config.firmware", "config.bootOptions.efiSecureBootEnabled",
     "config.changeTrackingEnabled", "config.cpuHotAddEnabled", "config.memoryHotAddEnabled",
-    "config.annotation",
+    "config.annotation", "config.cpuAffinity",
     "runtime.powerState", "runtime.host",
     "guest.hostName", "guest.ipAddress", "guest.toolsRunningStatus",
     "snapshot",
@@ -178,6 +178,21 @@ def nic_facts(devices, tree):
     return nics
 
 
+def special_devices(devices):
+    """Devices a KVM target cannot take as they are (labels), by kind."""
+    kinds = {"passthrough": [], "usb": [], "tpm": [], "sriov": []}
+    table = (("VirtualPCIPassthrough", "passthrough"), ("VirtualSriovEthernetCard", "sriov"),
+             ("VirtualUSBController", "usb"), ("VirtualUSBXHCIController", "usb"), ("VirtualUSB", "usb"),
+             ("VirtualTPM", "tpm"))
+    for dev in devices or ():
+        for class_name, kind in table:
+            cls = getattr(vim.vm.device, class_name, None)
+            if cls is not None and isinstance(dev, cls):
+                kinds[kind].append(dev.deviceInfo.label if dev.deviceInfo else class_name)
+                break
+    return kinds
+
+
 def _snapshot_count(snapshot_info):
     count = 0
     stack = list(snapshot_info.rootSnapshotList) if snapshot_info else []
@@ -235,6 +250,8 @@ def vm_facts(moid, props, tree):
         "memory_hot_add": bool(props.get("config.memoryHotAddEnabled")),
         "annotation": props.get("config.annotation") or "",
         "snapshot_count": _snapshot_count(props.get("snapshot")),
+        "cpu_affinity": list((props.get("config.cpuAffinity") or vim.vm.AffinityInfo()).affinitySet or []),
+        "devices": special_devices(devices),
         "disks": disk_facts(devices),
         "nics": nic_facts(devices, tree),
     }
