@@ -56,12 +56,20 @@ def retrieve_summary(client):
     return _retrieve(client, client.retrieve, type_properties)
 
 
-def fetch_facts(params, ids, tree_objects):
+def fetch_facts(params, ids, tree_objects, field_names):
     """Worker: full properties of these VMs over a session of its own, built into facts."""
     tree = Tree(tree_objects)
     with VsphereClient.from_params(params) as client:
         objects = _retrieve(client, client.retrieve_objects, vim.VirtualMachine, ids, VM_PROPERTIES)
-    return [vm_facts(moid, props, tree) for moid, (kind, props) in objects.items()]
+    return [vm_facts(moid, props, tree, field_names) for moid, (kind, props) in objects.items()]
+
+
+def custom_field_names(client):
+    """Custom attribute key -> name (empty where the server has no CustomFieldsManager)."""
+    manager = client.content.customFieldsManager
+    if manager is None:
+        return {}
+    return dict((field.key, field.name) for field in _retrieve(client, lambda: manager.field) or [])
 
 
 def worker_count(requested, selected):
@@ -75,6 +83,7 @@ def worker_count(requested, selected):
 def discover_vms(params):
     with VsphereClient.from_params(params) as client:
         objects = retrieve_summary(client)
+        field_names = custom_field_names(client)
     for field, kind in (("datacenter", "Datacenter"), ("cluster", "ClusterComputeResource")):
         known = names_of(objects, kind)
         if params.get(field) and params[field] not in known:
@@ -85,10 +94,11 @@ def discover_vms(params):
     workers = worker_count(params.get("workers"), len(selected))
     chunks = [selected[i::workers] for i in range(workers)] if selected else []
     if workers == 1:
-        vms = [fact for chunk in chunks for fact in fetch_facts(params, chunk, tree_objects)]
+        vms = [fact for chunk in chunks for fact in fetch_facts(params, chunk, tree_objects, field_names)]
     else:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            vms = [fact for part in pool.map(fetch_facts, [params] * workers, chunks, [tree_objects] * workers)
+            vms = [fact for part in pool.map(fetch_facts, [params] * workers, chunks, [tree_objects] * workers,
+                                             [field_names] * workers)
                    for fact in part]
     vms.sort(key=lambda f: (f["name"] or "", f["moref"]))
     if vms:

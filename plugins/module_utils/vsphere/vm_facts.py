@@ -27,7 +27,7 @@ VM_PROPERTIES = [
     "config.hardware.numCPU", "config.hardware.numCoresPerSocket", "config.hardware.memoryMB",
     "config.hardware.device", "config.firmware", "config.bootOptions.efiSecureBootEnabled",
     "config.changeTrackingEnabled", "config.cpuHotAddEnabled", "config.memoryHotAddEnabled",
-    "config.annotation", "config.cpuAffinity",
+    "config.annotation", "config.cpuAffinity", "customValue",
     "runtime.powerState", "runtime.host",
     "guest.hostName", "guest.ipAddress", "guest.toolsRunningStatus",
     "snapshot",
@@ -224,7 +224,12 @@ def placement(moid, props, tree):
     }
 
 
-def vm_facts(moid, props, tree):
+def custom_attributes(values, field_names):
+    """{attribute name: value} from a VM's customValue and the CustomFieldsManager's definitions."""
+    return dict((field_names.get(v.key, str(v.key)), v.value) for v in values or () if hasattr(v, "value"))
+
+
+def vm_facts(moid, props, tree, field_names=None):
     """One VM's facts, documented in the RETURN of vsphere_vm_info."""
     devices = props.get("config.hardware.device")
     cpus = props.get("config.hardware.numCPU") or 1
@@ -252,6 +257,7 @@ def vm_facts(moid, props, tree):
         "snapshot_count": _snapshot_count(props.get("snapshot")),
         "cpu_affinity": list((props.get("config.cpuAffinity") or vim.vm.AffinityInfo()).affinitySet or []),
         "devices": special_devices(devices),
+        "custom_attributes": custom_attributes(props.get("customValue"), field_names or {}),
         "disks": disk_facts(devices),
         "nics": nic_facts(devices, tree),
     }
@@ -305,10 +311,10 @@ def select(objects, tree, names=None, datacenter=None, cluster=None, power_state
     return selected
 
 
-def build_vms(objects, **filters):
+def build_vms(objects, field_names=None, **filters):
     """All selected VM facts from one retrieval that holds full properties, sorted by name then moref."""
     tree = Tree(objects)
-    result = [vm_facts(moid, objects[moid][1], tree) for moid in select(objects, tree, **filters)]
+    result = [vm_facts(moid, objects[moid][1], tree, field_names) for moid in select(objects, tree, **filters)]
     result.sort(key=lambda f: (f["name"] or "", f["moref"]))
     return result
 
