@@ -45,7 +45,7 @@ stage_unit() {
 
 stage_smoke() {
   say "lab smoke tests: each real part, and the Kubernetes stand-in"
-  (cd "$REPO" && python -m pytest -q -p no:cacheprovider tests/lab/test_lab.py)
+  (cd "$REPO" && PYTHONPATH="$LINKED" python -m pytest -q -p no:cacheprovider tests/lab)
 }
 
 stage_integration() {

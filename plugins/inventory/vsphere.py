@@ -72,6 +72,18 @@ options:
   cluster:
     description: Only VMs on hosts of this cluster.
     type: str
+  host:
+    description: Only VMs on this ESXi host.
+    type: str
+  folder:
+    description: Only VMs in this VM folder (a path from the datacenter) or below it.
+    type: str
+  resource_pool:
+    description: Only VMs in the resource pool of this name.
+    type: str
+  custom_attributes:
+    description: Only VMs whose custom attributes have all these values.
+    type: dict
   power_state:
     description: Only VMs in this power state.
     type: str
@@ -119,9 +131,9 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import VmshiftError
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import PYVMOMI
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.discovery import discover_vms
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.vm_facts import FILTERS
 
-PARAMS = ("hostname", "username", "password", "port", "validate_certs", "ca_path", "names", "datacenter", "cluster",
-          "power_state", "include_templates", "workers")
+PARAMS = ("hostname", "username", "password", "port", "validate_certs", "ca_path", "workers") + FILTERS
 
 
 def group_name(prefix, value):

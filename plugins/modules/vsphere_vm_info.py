@@ -45,11 +45,33 @@ options:
     description:
       - Only VMs running on a host of this cluster.
     type: str
+  host:
+    description:
+      - Only VMs running on this ESXi host (its name in vCenter).
+    type: str
+  folder:
+    description:
+      - Only VMs in this VM folder or below it, as a path from the datacenter (V(/DC1/vm/web)).
+    type: str
+  resource_pool:
+    description:
+      - Only VMs in the resource pool of this name.
+    type: str
+  custom_attributes:
+    description:
+      - Only VMs whose custom attributes have all these values (compared as strings).
+      - vSphere tags are not read (they live in the vAPI REST service, not the SOAP API).
+    type: dict
   power_state:
     description:
       - Only VMs in this power state.
     type: str
     choices: [poweredOn, poweredOff, suspended]
+  query:
+    description:
+      - A JMESPath expression applied to the VM list; the projection is returned in RV(query_result).
+      - Needs the jmespath Python library where the module runs.
+    type: str
   include_templates:
     description:
       - Also return templates.
@@ -80,6 +102,12 @@ EXAMPLES = r"""
     power_state: poweredOn
   register: web
 
+- name: Names and addresses of the VMs in wave 2 (a custom attribute), projected with JMESPath
+  vmshift.virt.vsphere_vm_info:
+    custom_attributes: {migration_wave: "2"}
+    query: "[].{name: name, ips: ip_addresses}"
+  register: wave2
+
 - name: Show the neutral spec of each VM
   ansible.builtin.debug:
     msg: "{{ web.vms | map(attribute='spec') }}"
@@ -96,6 +124,11 @@ msg:
   returned: always
   type: str
   sample: 2 VMs found
+query_result:
+  description: The JMESPath projection of RV(vms), when O(query) is given.
+  returned: when O(query) is given
+  type: raw
+  sample: [{name: web-01, ip: 10.0.0.5}]
 vms:
   description: The VMs, sorted by name.
   returned: always
@@ -139,7 +172,9 @@ vms:
       elements: dict
       returned: always
     nics:
-      description: NICs with label, key, mac, adapter_type, network (port group name) and connected.
+      description:
+        - NICs with label, key, mac, adapter_type, network (port group name), vlan (of a distributed port
+          group; an id, trunk or pvlan <id>; null when not known) and connected.
       type: list
       elements: dict
       returned: always
@@ -161,7 +196,12 @@ def main():
         names=dict(type="list", elements="str"),
         datacenter=dict(type="str"),
         cluster=dict(type="str"),
+        host=dict(type="str"),
+        folder=dict(type="str"),
+        resource_pool=dict(type="str"),
+        custom_attributes=dict(type="dict"),
         power_state=dict(type="str", choices=["poweredOn", "poweredOff", "suspended"]),
+        query=dict(type="str"),
         include_templates=dict(type="bool", default=False),
         workers=dict(type="int", default=0),
     )

@@ -19,12 +19,13 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 
-from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import NotFound, failed_to
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, MissingLibrary, NotFound, failed_to
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import VsphereClient
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.errors import translate
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.vm_facts import (
     SUMMARY_PROPERTIES,
     TREE_PROPERTIES,
+    FILTERS,
     VM_PROPERTIES,
     Tree,
     names_of,
@@ -37,6 +38,11 @@ try:
     from pyVmomi import vim, vmodl
 except ImportError:  # reported by the module wrapper through vsphere.client.PYVMOMI
     vim = vmodl = None
+
+try:
+    import jmespath
+except ImportError:  # only the query option needs it; reported when used
+    jmespath = None
 
 PARALLEL_MIN_VMS = 1000  # below this, one process is as fast as several (sessions cost ~0.1 s each)
 MAX_WORKERS = 8
@@ -84,13 +90,13 @@ def discover_vms(params):
     with VsphereClient.from_params(params) as client:
         objects = retrieve_summary(client)
         field_names = custom_field_names(client)
-    for field, kind in (("datacenter", "Datacenter"), ("cluster", "ClusterComputeResource")):
+    for field, kind in (("datacenter", "Datacenter"), ("cluster", "ClusterComputeResource"), ("host", "HostSystem"),
+                        ("resource_pool", "ResourcePool")):
         known = names_of(objects, kind)
         if params.get(field) and params[field] not in known:
             raise NotFound(failed_to("find", field, params[field], "it does not exist; known: %s" % ", ".join(known)))
     tree_objects = plain_tree(objects)
-    selected = select(objects, Tree(tree_objects), params.get("names"), params.get("datacenter"), params.get("cluster"),
-                      params.get("power_state"), params.get("include_templates"))
+    selected = select(objects, Tree(tree_objects), dict((key, params.get(key)) for key in FILTERS), field_names)
     workers = worker_count(params.get("workers"), len(selected))
     chunks = [selected[i::workers] for i in range(workers)] if selected else []
     if workers == 1:
@@ -104,6 +110,19 @@ def discover_vms(params):
     if vms:
         msg = "%d VMs found" % len(vms)
     else:
-        msg = "no VM matched the filters (names=%s, datacenter=%s, cluster=%s, power_state=%s)" % (
-            params.get("names"), params.get("datacenter"), params.get("cluster"), params.get("power_state"))
-    return {"changed": False, "vms": vms, "count": len(vms), "msg": msg}
+        msg = "no VM matched the filters (%s)" % ", ".join(
+            "%s=%s" % (key, params[key]) for key in FILTERS if params.get(key) and key != "include_templates")
+    result = {"changed": False, "vms": vms, "count": len(vms), "msg": msg}
+    if params.get("query"):
+        result["query_result"] = project(vms, params["query"])
+    return result
+
+
+def project(vms, query):
+    """The JMESPath projection of the VM list."""
+    if jmespath is None:
+        raise MissingLibrary("jmespath", reason="the query option needs it")
+    try:
+        return jmespath.search(query, vms)
+    except jmespath.exceptions.JMESPathError as exc:
+        raise InvalidInput("query is not a valid JMESPath expression: %s" % exc)

@@ -29,11 +29,12 @@ VM_PROPERTIES = [
     "config.changeTrackingEnabled", "config.cpuHotAddEnabled", "config.memoryHotAddEnabled",
     "config.annotation", "config.cpuAffinity", "customValue",
     "runtime.powerState", "runtime.host",
-    "guest.hostName", "guest.ipAddress", "guest.toolsRunningStatus",
+    "guest.hostName", "guest.ipAddress", "guest.toolsRunningStatus", "guest.net",
     "snapshot",
 ]
 # The cheap part of a VM, fetched for every VM to apply the filters before the heavy properties.
-SUMMARY_PROPERTIES = ["name", "parent", "runtime.host", "runtime.powerState", "config.template"]
+SUMMARY_PROPERTIES = ["name", "parent", "resourcePool", "runtime.host", "runtime.powerState", "config.template",
+                      "customValue"]
 # The inventory tree around the VMs, fetched in the same collection to resolve placement by id.
 TREE_PROPERTIES = {
     "HostSystem": ["name", "parent"],
@@ -42,6 +43,7 @@ TREE_PROPERTIES = {
     "Folder": ["name", "parent"],
     "ResourcePool": ["name"],
     "Network": ["name"],
+    "DistributedVirtualPortgroup": ["config.defaultPortConfig"],
 }
 
 POWER_STATES = {"poweredOn": "poweredOn", "poweredOff": "poweredOff", "suspended": "suspended"}
@@ -63,10 +65,23 @@ def _moid(ref):
     return ref._moId
 
 
+def port_group_vlan(port_config):
+    """The VLAN of a distributed port group: an id, 'trunk', 'pvlan <id>', or None when unknown."""
+    vlan = getattr(port_config, "vlan", None)
+    if vim is not None and isinstance(vlan, vim.dvs.VmwareDistributedVirtualSwitch.VlanIdSpec):
+        return vlan.vlanId
+    if vim is not None and isinstance(vlan, vim.dvs.VmwareDistributedVirtualSwitch.TrunkVlanSpec):
+        return "trunk"
+    if vim is not None and isinstance(vlan, vim.dvs.VmwareDistributedVirtualSwitch.PvlanSpec):
+        return "pvlan %s" % vlan.pvlanId
+    return None
+
+
 def plain_tree(objects):
-    """The inventory tree without the VMs, as plain data (names and parent ids): cheap to hand to
-    worker processes."""
-    return dict((moid, (kind, {"name": props.get("name"), "parent": _moid(props.get("parent"))}))
+    """The inventory tree without the VMs, as plain data (names, parent ids, port group VLANs):
+    cheap to hand to worker processes."""
+    return dict((moid, (kind, {"name": props.get("name"), "parent": _moid(props.get("parent")),
+                               "vlan": port_group_vlan(props.get("config.defaultPortConfig"))}))
                 for moid, (kind, props) in objects.items() if kind != "VirtualMachine")
 
 
@@ -83,6 +98,12 @@ class Tree:
     def kind(self, moid):
         entry = self.objects.get(moid)
         return entry[0] if entry else None
+
+    def vlan(self, moid):
+        entry = self.objects.get(moid)
+        if not entry:
+            return None
+        return entry[1].get("vlan") if "vlan" in entry[1] else port_group_vlan(entry[1].get("config.defaultPortConfig"))
 
     def parent(self, moid):
         entry = self.objects.get(moid)
@@ -161,10 +182,11 @@ def nic_facts(devices, tree):
         if not isinstance(dev, vim.vm.device.VirtualEthernetCard):
             continue
         backing = dev.backing
-        network = None
+        network = vlan = None
         if isinstance(backing, vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo):
             # A distributed port group's key is its moref id.
             network = tree.name(backing.port.portgroupKey) or backing.port.portgroupKey
+            vlan = tree.vlan(backing.port.portgroupKey)
         elif isinstance(backing, vim.vm.device.VirtualEthernetCard.NetworkBackingInfo):
             network = tree.name(_moid(backing.network)) or backing.deviceName
         nics.append({
@@ -173,6 +195,7 @@ def nic_facts(devices, tree):
             "mac": (dev.macAddress or "").lower() or None,
             "adapter_type": _adapter_type(dev),
             "network": network,
+            "vlan": vlan,
             "connected": bool(dev.connectable and dev.connectable.connected),
         })
     return nics
@@ -214,7 +237,7 @@ def placement(moid, props, tree):
         if kind == "Datacenter":
             datacenter = name
             break
-        folders.append(name)
+        folders.append(name or ancestor)
     return {
         "datacenter": datacenter,
         "cluster": tree.name(compute) if tree.kind(compute) == "ClusterComputeResource" else None,
@@ -246,6 +269,7 @@ def vm_facts(moid, props, tree, field_names=None):
         "tools_running_status": props.get("guest.toolsRunningStatus"),
         "hostname": props.get("guest.hostName"),
         "ip_address": props.get("guest.ipAddress"),
+        "ip_addresses": sorted(set(ip for nic in props.get("guest.net") or () for ip in nic.ipAddress or ())),
         "cpu": {"count": cpus, "cores_per_socket": cores, "sockets": max(cpus // cores, 1)},
         "memory_mib": props.get("config.hardware.memoryMB"),
         "firmware": props.get("config.firmware") or "bios",
@@ -276,37 +300,46 @@ def vm_facts(moid, props, tree, field_names=None):
     return facts
 
 
-def summary_facts(moid, props, tree):
+FILTERS = ("names", "datacenter", "cluster", "host", "folder", "resource_pool", "power_state", "custom_attributes",
+           "include_templates")
+
+
+def summary_facts(moid, props, tree, field_names=None):
     """What the filters look at, from SUMMARY_PROPERTIES alone."""
     facts = {"name": props.get("name"), "moref": moid, "template": bool(props.get("config.template")),
-             "power_state": POWER_STATES.get(props.get("runtime.powerState"), props.get("runtime.powerState"))}
+             "power_state": POWER_STATES.get(props.get("runtime.powerState"), props.get("runtime.powerState")),
+             "custom_attributes": custom_attributes(props.get("customValue"), field_names or {})}
     facts.update(placement(moid, props, tree))
     return facts
 
 
-def matches(facts, names=None, datacenter=None, cluster=None, power_state=None):
-    """Filters applied after retrieval; ``names`` are shell-style globs."""
-    if names and not any(fnmatch.fnmatchcase(facts["name"] or "", pattern) for pattern in names):
+def matches(facts, filters):
+    """Whether a VM's (summary) facts pass the filters; ``names`` are shell-style globs, ``folder``
+    includes its subfolders, ``custom_attributes`` must all be equal (as strings)."""
+    if filters.get("names") and not any(fnmatch.fnmatchcase(facts["name"] or "", p) for p in filters["names"]):
         return False
-    if datacenter and facts["datacenter"] != datacenter:
+    for key in ("datacenter", "cluster", "host", "resource_pool", "power_state"):
+        if filters.get(key) and facts[key] != filters[key]:
+            return False
+    folder = (filters.get("folder") or "").rstrip("/")
+    if folder and facts["folder"] != folder and not facts["folder"].startswith(folder + "/"):
         return False
-    if cluster and facts["cluster"] != cluster:
-        return False
-    if power_state and facts["power_state"] != power_state:
-        return False
+    for key, value in (filters.get("custom_attributes") or {}).items():
+        if facts["custom_attributes"].get(key) != str(value):
+            return False
     return True
 
 
-def select(objects, tree, names=None, datacenter=None, cluster=None, power_state=None, include_templates=False):
+def select(objects, tree, filters, field_names=None):
     """The moref ids of the VMs the filters select, from summary (or full) properties."""
     selected = []
     for moid, (kind, props) in objects.items():
         if kind != "VirtualMachine":
             continue
-        summary = summary_facts(moid, props, tree)
-        if summary["template"] and not include_templates:
+        summary = summary_facts(moid, props, tree, field_names)
+        if summary["template"] and not filters.get("include_templates"):
             continue
-        if matches(summary, names, datacenter, cluster, power_state):
+        if matches(summary, filters):
             selected.append(moid)
     return selected
 
@@ -314,10 +347,10 @@ def select(objects, tree, names=None, datacenter=None, cluster=None, power_state
 def build_vms(objects, field_names=None, **filters):
     """All selected VM facts from one retrieval that holds full properties, sorted by name then moref."""
     tree = Tree(objects)
-    result = [vm_facts(moid, objects[moid][1], tree, field_names) for moid in select(objects, tree, **filters)]
+    result = [vm_facts(moid, objects[moid][1], tree, field_names) for moid in select(objects, tree, filters, field_names)]
     result.sort(key=lambda f: (f["name"] or "", f["moref"]))
     return result
 
 
 def names_of(objects, kind):
-    return sorted(props.get("name") for k, props in objects.values() if k == kind)
+    return sorted(set(props.get("name") for k, props in objects.values() if k == kind))

@@ -50,7 +50,9 @@ def estate():
         "host-12": ("HostSystem", {"name": "esx2.example.com", "parent": ref("ComputeResource", "domain-s6")}),
         "domain-s6": ("ComputeResource", {"name": "esx2.example.com"}),
         "resgroup-4": ("ResourcePool", {"name": "Resources"}),
-        "dvportgroup-7": ("DistributedVirtualPortgroup", {"name": "vlan-93"}),
+        "dvportgroup-7": ("DistributedVirtualPortgroup", {"name": "vlan-93", "config.defaultPortConfig":
+                          vim.dvs.VmwareDistributedVirtualSwitch.VmwarePortConfigPolicy(
+                              vlan=vim.dvs.VmwareDistributedVirtualSwitch.VlanIdSpec(vlanId=93))}),
         "network-3": ("Network", {"name": "VM Network"}),
         "vm-42": ("VirtualMachine", {
             "name": "web-01", "parent": ref("Folder", "group-v9"), "resourcePool": ref("ResourcePool", "resgroup-4"),
@@ -59,6 +61,9 @@ def estate():
             "config.hardware.device": devices(), "config.firmware": "efi",
             "config.bootOptions.efiSecureBootEnabled": True, "runtime.powerState": "poweredOn",
             "runtime.host": ref("HostSystem", "host-11"), "guest.ipAddress": "10.0.0.5",
+            "customValue": [vim.CustomFieldsManager.StringValue(key=101, value="1")],
+            "guest.net": [vim.vm.GuestInfo.NicInfo(ipAddress=["10.0.0.5", "fe80::1"]),
+                          vim.vm.GuestInfo.NicInfo(ipAddress=["192.168.1.5"])],
         }),
         "vm-43": ("VirtualMachine", {
             "name": "db-01", "parent": ref("Folder", "group-v2"), "runtime.powerState": "poweredOff",
@@ -88,8 +93,11 @@ def test_disks_and_nics():
     assert (disk["thin"], disk["rdm"], disk["controller_type"], disk["bus"]) == (True, False, "pvscsi", "scsi")
     assert rdm["rdm"] is True and rdm["capacity_bytes"] == 1024 * 1024
     dvs, std = web["nics"]
-    assert (dvs["mac"], dvs["network"], dvs["adapter_type"], dvs["connected"]) == (
-        "00:50:56:aa:bb:cc", "vlan-93", "vmxnet3", True)
+    assert (dvs["mac"], dvs["network"], dvs["adapter_type"], dvs["connected"], dvs["vlan"]) == (
+        "00:50:56:aa:bb:cc", "vlan-93", "vmxnet3", True, 93)
+    assert std["vlan"] is None
+    assert web["ip_addresses"] == ["10.0.0.5", "192.168.1.5", "fe80::1"]
+    assert web["custom_attributes"] == {"101": "1"}  # no field definitions given: the key stands in
     assert (std["network"], std["adapter_type"]) == ("VM Network", "e1000e")
 
 
@@ -113,9 +121,15 @@ def test_neutral_spec_from_vm():
     ({"cluster": "Prod"}, ["web-01"]),
     ({"power_state": "poweredOff"}, ["db-01"]),
     ({"datacenter": "DC1", "names": ["*-01"]}, ["db-01", "web-01"]),
+    ({"host": "esx2.example.com"}, ["db-01"]),
+    ({"folder": "/DC1/vm"}, ["db-01", "web-01"]),
+    ({"folder": "/DC1/vm/web/"}, ["web-01"]),
+    ({"resource_pool": "Resources"}, ["web-01"]),
+    ({"custom_attributes": {"migration_wave": 1}}, ["web-01"]),
+    ({"custom_attributes": {"migration_wave": "2"}}, []),
 ])
 def test_filters(filters, expected):
-    assert [v["name"] for v in vm_facts.build_vms(estate(), **filters)] == expected
+    assert [v["name"] for v in vm_facts.build_vms(estate(), {101: "migration_wave"}, **filters)] == expected
 
 
 def test_split_datastore_path():
