@@ -9,21 +9,9 @@ __metaclass__ = type
 
 import fnmatch
 
-from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LibvirtClient, libvirt, libvirt_error
+from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LibvirtClient, libvirt
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.domain_xml import domain_view, spec_from_view
-from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.service import RUNNING_STATES, state_name
-
-
-def addresses(dom):
-    """IP addresses from DHCP leases, then from the guest agent; [] when neither knows."""
-    found = set()
-    for source in (libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE, libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT):
-        try:
-            for iface in dom.interfaceAddresses(source, 0).values():
-                found.update(a["addr"] for a in iface.get("addrs") or [] if not a["addr"].startswith(("127.", "::1", "fe80")))
-        except libvirt_error():
-            continue  # no agent, or no lease: not an error for an info module
-    return sorted(found)
+from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.service import RUNNING_STATES, domain_addresses, state_name
 
 
 def domain_facts(dom):
@@ -39,7 +27,8 @@ def domain_facts(dom):
         "view": view,
         "disks": view["disks"],
         "nics": view["nics"],
-        "ip_addresses": addresses(dom) if running else [],
+        "ip_addresses": domain_addresses(dom, (libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
+                                               libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT)) if running else [],
         "spec": spec_from_view(view, uuid=dom.UUIDString(), power_state="running" if running else "stopped"),
     }
 

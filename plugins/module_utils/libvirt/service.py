@@ -43,6 +43,20 @@ def image_format_and_size(path):
     return "raw", os.path.getsize(path)
 
 
+def domain_addresses(dom, sources):
+    """Guest IP addresses from the given sources (DHCP lease, guest agent), loopback and link-local
+    left out; [] when none of them knows yet."""
+    found = set()
+    for source in sources:
+        try:
+            ifaces = dom.interfaceAddresses(source, 0)
+        except libvirt_error():
+            continue  # no agent (yet), or no lease (yet): not an error
+        found.update(a["addr"] for i in ifaces.values() for a in (i.get("addrs") or [])
+                     if not a["addr"].startswith(("127.", "::1", "fe80")))
+    return sorted(found)
+
+
 def state_name(dom):
     if dom is None:
         return "undefined"
@@ -305,15 +319,8 @@ class LibvirtVmService(VmService):
             return serial_line, bool, "'%s' on the serial console of '%s'" % (self.params["serial_pattern"], self.name)
         source = {"ip": libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
                   "agent": libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT}[wait_for]
-
-        def addresses():
-            try:
-                ifaces = dom.interfaceAddresses(source, 0)
-            except libvirt_error():
-                return None  # agent not up yet, or no lease yet
-            return sorted(a["addr"] for i in ifaces.values() for a in (i.get("addrs") or [])
-                          if not a["addr"].startswith(("127.", "::1", "fe80")))
-        return addresses, bool, "%s of '%s'" % ("a DHCP lease" if wait_for == "ip" else "the guest agent", self.name)
+        what = "%s of '%s'" % ("a DHCP lease" if wait_for == "ip" else "the guest agent", self.name)
+        return (lambda: domain_addresses(dom, [source])), bool, what
 
     def wait(self, dom, serial_offset):
         if self.params["wait_for"] == "none" or dom is None or self.check_mode:
