@@ -62,10 +62,13 @@ def retrieve_summary(client):
     return _retrieve(client, client.retrieve, type_properties)
 
 
-def fetch_facts(params, ids, tree_objects, field_names):
-    """Worker: full properties of these VMs over a session of its own, built into facts."""
+def fetch_facts(params, ids, tree_objects, field_names, client=None):
+    """Full properties of these VMs built into facts; a worker process opens a session of its own."""
     tree = Tree(tree_objects)
-    with VsphereClient.from_params(params) as client:
+    if client is None:
+        with VsphereClient.from_params(params) as own:
+            objects = _retrieve(own, own.retrieve_objects, vim.VirtualMachine, ids, VM_PROPERTIES)
+    else:
         objects = _retrieve(client, client.retrieve_objects, vim.VirtualMachine, ids, VM_PROPERTIES)
     return [vm_facts(moid, props, tree, field_names) for moid, (kind, props) in objects.items()]
 
@@ -88,8 +91,12 @@ def worker_count(requested, selected):
 
 def discover_vms(params):
     with VsphereClient.from_params(params) as client:
-        objects = retrieve_summary(client)
-        field_names = custom_field_names(client)
+        return discover_with(client, params)
+
+
+def discover_with(client, params):
+    objects = retrieve_summary(client)
+    field_names = custom_field_names(client)
     for field, kind in (("datacenter", "Datacenter"), ("cluster", "ClusterComputeResource"), ("host", "HostSystem"),
                         ("resource_pool", "ResourcePool")):
         known = names_of(objects, kind)
@@ -100,7 +107,7 @@ def discover_vms(params):
     workers = worker_count(params.get("workers"), len(selected))
     chunks = [selected[i::workers] for i in range(workers)] if selected else []
     if workers == 1:
-        vms = [fact for chunk in chunks for fact in fetch_facts(params, chunk, tree_objects, field_names)]
+        vms = [fact for chunk in chunks for fact in fetch_facts(params, chunk, tree_objects, field_names, client)]
     else:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             vms = [fact for part in pool.map(fetch_facts, [params] * workers, chunks, [tree_objects] * workers,
