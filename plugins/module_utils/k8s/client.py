@@ -26,6 +26,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import 
     failed_to,
 )
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import Library
+from ansible_collections.vmshift.virt.plugins.module_utils.common.retry import retry_call
 
 try:
     import urllib3
@@ -41,6 +42,12 @@ else:
     KUBERNETES = Library("kubernetes")
 
 MERGE_PATCH = "application/merge-patch+json"
+# Throttling and a busy or restarting API server are transient; everything else fails at once.
+TRANSIENT_STATUS = (429, 500, 502, 503, 504)
+
+
+def transient(exc):
+    return getattr(exc, "status", None) in TRANSIENT_STATUS
 
 
 def _status_message(exc):
@@ -119,11 +126,16 @@ class KubeClient:
         except api_errors() as exc:
             raise translate(exc, "discover", "API", "%s %s" % (api_version, kind), self.host)
 
+    @staticmethod
+    def call(func, should_retry=transient):
+        """A request with bounded, jittered retries on throttling and 5xx answers."""
+        return retry_call(func, api_errors(), retries=3, base=0.5, should_retry=should_retry)
+
     def get(self, api_version, kind, name, namespace=None):
         """The object as a dict, or None."""
         res = self.resource(api_version, kind)
         try:
-            return res.get(name=name, namespace=namespace).to_dict()
+            return self.call(lambda: res.get(name=name, namespace=namespace)).to_dict()
         except api_errors() as exc:
             if getattr(exc, "status", None) == 404:
                 return None
@@ -133,14 +145,17 @@ class KubeClient:
         res = self.resource(body["apiVersion"], body["kind"])
         meta = body["metadata"]
         try:
-            return res.create(body=body, namespace=meta.get("namespace")).to_dict()
+            # A create is retried only when throttled: after a 5xx it may have happened.
+            return self.call(lambda: res.create(body=body, namespace=meta.get("namespace")),
+                             should_retry=lambda exc: getattr(exc, "status", None) == 429).to_dict()
         except api_errors() as exc:
             raise translate(exc, "create", body["kind"], meta["name"], self.host)
 
     def patch(self, api_version, kind, name, namespace, patch):
         res = self.resource(api_version, kind)
         try:
-            return res.patch(name=name, namespace=namespace, body=patch, content_type=MERGE_PATCH).to_dict()
+            return self.call(lambda: res.patch(name=name, namespace=namespace, body=patch,
+                                               content_type=MERGE_PATCH)).to_dict()
         except api_errors() as exc:
             raise translate(exc, "update", kind, name, self.host)
 
@@ -148,7 +163,7 @@ class KubeClient:
         """Delete; True when it was there."""
         res = self.resource(api_version, kind)
         try:
-            res.delete(name=name, namespace=namespace)
+            self.call(lambda: res.delete(name=name, namespace=namespace))
             return True
         except api_errors() as exc:
             if getattr(exc, "status", None) == 404:
@@ -158,7 +173,7 @@ class KubeClient:
     def put_subresource(self, path, kind, name):
         """PUT on a subresource path (KubeVirt start/stop/restart). Returns False on 409 ("already so")."""
         try:
-            self.dynamic.request("PUT", path, body={})
+            self.call(lambda: self.dynamic.request("PUT", path, body={}))
             return True
         except api_errors() as exc:
             if getattr(exc, "status", None) == 409:

@@ -14,6 +14,7 @@ from ansible.module_utils.six.moves import http_client
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import Library
+from ansible_collections.vmshift.virt.plugins.module_utils.common.retry import retry_call
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.errors import translate
 
 try:
@@ -25,6 +26,9 @@ else:
     PYVMOMI = Library("pyvmomi")
 
 DEFAULT_PAGE_SIZE = 1000
+# A dropped or timed-out connection is worth a few tries (a vCenter under load, a proxy); a refused
+# connection, a TLS failure or a wrong password is not, and fails at once.
+TRANSIENT = (ConnectionResetError, ConnectionAbortedError, TimeoutError, http_client.RemoteDisconnected)
 
 
 def ssl_context(validate_certs, ca_path=None):
@@ -65,8 +69,10 @@ class VsphereClient:
     def __enter__(self):
         PYVMOMI.require()
         try:
-            self.si = SmartConnect(host=self.hostname, user=self.username, pwd=self._password, port=self.port,
-                                   sslContext=ssl_context(self.validate_certs, self.ca_path))
+            self.si = retry_call(
+                lambda: SmartConnect(host=self.hostname, user=self.username, pwd=self._password, port=self.port,
+                                     sslContext=ssl_context(self.validate_certs, self.ca_path)),
+                TRANSIENT, retries=3, base=0.5)
         except (vmodl.MethodFault, OSError, http_client.HTTPException) as exc:
             # pyVmomi faults (InvalidLogin), ssl and socket errors (all OSError), or a broken HTTP
             # answer; translate() classifies each and keeps the reason.

@@ -7,10 +7,9 @@ __metaclass__ = type
 
 import pytest
 
-pyVmomi = pytest.importorskip("pyVmomi")
-from pyVmomi import vim  # noqa: E402  pylint: disable=wrong-import-position
+from pyVmomi import vim
 
-from ansible_collections.vmshift.virt.plugins.module_utils.vsphere import vm_facts  # noqa: E402
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere import vm_facts
 
 
 def ref(kind, moid):
