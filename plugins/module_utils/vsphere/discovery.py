@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import multiprocessing
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, MissingLibrary, NotFound, failed_to
@@ -95,6 +96,7 @@ def discover_vms(params):
 
 
 def discover_with(client, params):
+    started = time.monotonic()
     objects = retrieve_summary(client)
     field_names = custom_field_names(client)
     for field, kind in (("datacenter", "Datacenter"), ("cluster", "ClusterComputeResource"), ("host", "HostSystem"),
@@ -105,6 +107,7 @@ def discover_with(client, params):
     tree_objects = plain_tree(objects)
     selected = select(objects, Tree(tree_objects), dict((key, params.get(key)) for key in FILTERS), field_names)
     workers = worker_count(params.get("workers"), len(selected))
+    summarised = time.monotonic()
     chunks = [selected[i::workers] for i in range(workers)] if selected else []
     if workers == 1:
         vms = [fact for chunk in chunks for fact in fetch_facts(params, chunk, tree_objects, field_names, client)]
@@ -119,7 +122,9 @@ def discover_with(client, params):
     else:
         msg = "no VM matched the filters (%s)" % ", ".join(
             "%s=%s" % (key, params[key]) for key in FILTERS if params.get(key) and key != "include_templates")
-    result = {"changed": False, "vms": vms, "count": len(vms), "msg": msg}
+    timings = {"summary_seconds": round(summarised - started, 2),
+               "details_seconds": round(time.monotonic() - summarised, 2), "workers": workers}
+    result = {"changed": False, "vms": vms, "count": len(vms), "msg": msg, "timings": timings}
     if params.get("query"):
         result["query_result"] = project(vms, params["query"])
     return result
