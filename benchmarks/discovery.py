@@ -78,7 +78,9 @@ def playbook(venv, module, workdir):
         validate_certs: false
       register: r
     - ansible.builtin.debug:
-        msg: "COUNT={{{{ (r.vms if r.vms is defined else r.virtual_machines) | length }}}} MODULE={{{{ (r.timings.summary_seconds + r.timings.details_seconds) if r.timings is defined else -1 }}}}"
+        msg: >-
+          COUNT={{{{ (r.vms if r.vms is defined else r.virtual_machines) | length }}}}
+          MODULE={{{{ (r.timings.summary_seconds + r.timings.details_seconds) if r.timings is defined else -1 }}}}
 """.format(module=module, port=PORT, user=USER, password=PASSWORD))
     env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
     start = time.monotonic()
@@ -89,7 +91,7 @@ def playbook(venv, module, workdir):
     if proc.returncode != 0:
         sys.exit("%s failed:\n%s\n%s" % (module, proc.stdout[-2000:], proc.stderr[-2000:]))
     count = int(proc.stdout.split("COUNT=")[1].split()[0])
-    module_seconds = float(proc.stdout.split("MODULE=")[1].split('"')[0])
+    module_seconds = float(proc.stdout.split("MODULE=")[1].split('"')[0].split()[0])
     return elapsed, count, module_seconds
 
 
@@ -121,7 +123,7 @@ def main():
             inv, n_inv = inventory(workdir)
             peer = n_peer = None
             if size <= 1000 or os.environ.get("VMSHIFT_BENCH_PEER_ALL") == "1":
-                peer, n_peer, _ = playbook(os.environ["VMSHIFT_PEER_VENV"], "community.vmware.vmware_vm_info", workdir)
+                peer, n_peer, dummy = playbook(os.environ["VMSHIFT_PEER_VENV"], "community.vmware.vmware_vm_info", workdir)
         finally:
             sim.terminate()
             sim.wait()
