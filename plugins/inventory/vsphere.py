@@ -41,7 +41,9 @@ options:
     env:
       - name: VMWARE_USER
   password:
-    description: The user's password.
+    description:
+      - The user's password. Keep it out of the inventory file - in the environment (as the AAP
+        credential injects it) or in a vault.
     type: str
     env:
       - name: VMWARE_PASSWORD

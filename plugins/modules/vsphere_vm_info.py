@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: vsphere_vm_info
-short_description: Discover vSphere VMs in one bulk retrieval, with the neutral VM spec
+short_description: Discover vSphere VMs at scale, with the neutral VM spec
 version_added: 0.1.0
 description:
   - Returns the VMs of a vCenter or ESXi host with their identity, placement, hardware, disks and
