@@ -59,10 +59,7 @@ def split_datastore_path(file_name):
 
 
 def _moid(ref):
-    """A moref id from a managed object reference (or from an id already)."""
-    if ref is None or isinstance(ref, str):
-        return ref
-    return ref._moId
+    return ref._moId if ref is not None else None
 
 
 def port_group_vlan(port_config):
@@ -86,7 +83,7 @@ def plain_tree(objects):
 
 
 class Tree:
-    """Names and parents of the inventory objects, by moref id."""
+    """Names, parents and port group VLANs of the inventory objects, by moref id (from plain_tree)."""
 
     def __init__(self, objects):
         self.objects = objects
@@ -101,13 +98,11 @@ class Tree:
 
     def vlan(self, moid):
         entry = self.objects.get(moid)
-        if not entry:
-            return None
-        return entry[1].get("vlan") if "vlan" in entry[1] else port_group_vlan(entry[1].get("config.defaultPortConfig"))
+        return entry[1].get("vlan") if entry else None
 
     def parent(self, moid):
         entry = self.objects.get(moid)
-        return _moid(entry[1].get("parent")) if entry else None
+        return entry[1].get("parent") if entry else None
 
     def ancestors(self, moid):
         """Parent chain from the nearest up to the root: [(moid, kind, name), ...]."""
@@ -346,7 +341,7 @@ def select(objects, tree, filters, field_names=None):
 
 def build_vms(objects, field_names=None, **filters):
     """All selected VM facts from one retrieval that holds full properties, sorted by name then moref."""
-    tree = Tree(objects)
+    tree = Tree(plain_tree(objects))
     result = [vm_facts(moid, objects[moid][1], tree, field_names) for moid in select(objects, tree, filters, field_names)]
     result.sort(key=lambda f: (f["name"] or "", f["moref"]))
     return result
