@@ -10,6 +10,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, NotFound, failed_to
+
 SPEC_VERSION = 1
 
 
@@ -41,4 +43,31 @@ POWER_VERBS = {"started": "start", "stopped": "stop", "restarted": "restart"}
 def power_only(spec, state):
     """A spec of just a name (and power_state) with started/stopped/restarted changes only the power of
     an existing VM; anything more is a full spec to converge."""
-    return state in ("started", "stopped", "restarted") and isinstance(spec, dict) and set(spec) <= {"name", "power_state"}
+    return state in POWER_VERBS and isinstance(spec, dict) and set(spec) <= {"name", "power_state"}
+
+
+def wants_running(spec, state):
+    """Whether the VM should run after this state: present follows the spec's power_state."""
+    if state == "present":
+        return (spec.get("power_state") or "running") == "running"
+    return state in ("started", "restarted")
+
+
+def require_name(spec, kind):
+    if not isinstance(spec, dict) or not spec.get("name"):
+        raise InvalidInput("spec.name is required: the %s name" % kind)
+    return spec["name"]
+
+
+def check_spec(spec, state, validate, kind):
+    """Before any connection, so bad input changes nothing: removal and a power change need only the
+    name; anything else is the target's full validation."""
+    if state == "absent" or power_only(spec, state):
+        require_name(spec, kind)
+    else:
+        validate(spec)
+
+
+def missing_for_power(state, kind, name):
+    """The error for a power change on a VM that does not exist."""
+    return NotFound(failed_to(POWER_VERBS[state], kind, name, "it does not exist; give the full spec to create it"))

@@ -8,8 +8,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import NotFound, failed_to
-from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import POWER_VERBS, power_only
+from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import (
+    check_spec,
+    missing_for_power,
+    power_only,
+    wants_running,
+)
 from ansible_collections.vmshift.virt.plugins.module_utils.common.service import VmService
 from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient
 from ansible_collections.vmshift.virt.plugins.module_utils.kubevirt.vm_manifest import (
@@ -17,7 +21,6 @@ from ansible_collections.vmshift.virt.plugins.module_utils.kubevirt.vm_manifest 
     is_subset,
     managed,
     render,
-    require_name,
     run_strategy_of,
     validate,
 )
@@ -57,13 +60,10 @@ class KubevirtVmService(VmService):
         current = self.get()
         if state == "absent":
             return self.remove(current)
-        want_running = {"present": (self.spec.get("power_state") or "running") == "running",
-                        "started": True, "stopped": False, "restarted": True}[state]
+        want_running = wants_running(self.spec, state)
         if power_only(self.spec, state):
             if current is None:
-                raise NotFound(failed_to(POWER_VERBS[state], "VirtualMachine",
-                                         "%s/%s" % (self.namespace, self.name),
-                                         "it does not exist; give the full spec to create it"))
+                raise missing_for_power(state, KIND, "%s/%s" % (self.namespace, self.name))
             return self.power(current, state, want_running, managed(current))
         desired = render(self.spec, self.namespace, self.params.get("storage_class"), self.params["access_mode"],
                          self.params.get("instancetype"), self.params.get("preference"),
@@ -95,8 +95,8 @@ class KubevirtVmService(VmService):
 
     def finish(self, want_running, old_vmi, before, desired):
         waited = self.wait(want_running, old_vmi)
-        after = managed(desired) if self.check_mode else managed(self.get() or desired)
         final = self.get()  # a read: in check mode it shows what is on the server now
+        after = managed(desired) if self.check_mode else managed(final or desired)
         return {"changed": bool(self.actions), "actions": self.actions, "diff": {"before": before, "after": after},
                 "vm": final or desired, "wait": waited}
 
@@ -142,9 +142,5 @@ class KubevirtVmService(VmService):
 
 
 def ensure_vm(params, check_mode):
-    # Before any connection: bad input changes nothing. Removal and a power change need only the name.
-    if params["state"] == "absent" or power_only(params["spec"], params["state"]):
-        require_name(params["spec"])
-    else:
-        validate(params["spec"], params.get("instancetype"))
+    check_spec(params["spec"], params["state"], lambda spec: validate(spec, params.get("instancetype")), KIND)
     return KubevirtVmService(KubeClient(params), params, check_mode).run()

@@ -10,6 +10,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import require_name
 
 API_VERSION = "kubevirt.io/v1"
 CDI_API_VERSION = "cdi.kubevirt.io/v1beta1"
@@ -24,15 +25,9 @@ def _quantity(size_bytes):
     return str(size_bytes)
 
 
-def require_name(spec):
-    if not isinstance(spec, dict) or not spec.get("name"):
-        raise InvalidInput("spec.name is required: the VirtualMachine name")
-    return spec["name"]
-
-
 def validate(spec, instancetype=None):
     """Raise InvalidInput naming the field and the fix; nothing is sent before this passes."""
-    name = require_name(spec)
+    name = require_name(spec, "VirtualMachine")
     if len(name) > 63 or not RFC1123.match(name):
         raise InvalidInput("spec.name '%s' is not a valid Kubernetes name: use at most 63 lower-case letters, digits "
                            "and '-', starting and ending with a letter or digit (RFC 1123)" % name)

@@ -15,7 +15,7 @@ __metaclass__ = type
 import xml.etree.ElementTree as ET
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
-from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import neutral_spec
+from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import neutral_spec, require_name
 
 METADATA_NS = "https://vmshift.io/xmlns/libvirt/domain/1"
 BUSES = {"virtio": "vd", "scsi": "sd", "sata": "sd"}
@@ -214,8 +214,7 @@ def validate_spec(spec):
     """What can be checked without the host; raises InvalidInput naming the field and the fix."""
     if not isinstance(spec, dict):
         raise InvalidInput("spec must be a dictionary in the neutral VM spec (see docs/vm_spec.md)")
-    if not spec.get("name"):
-        raise InvalidInput("spec.name is required: the domain name")
+    require_name(spec, "domain")
     memory = spec.get("memory_mib")
     if not isinstance(memory, int) or memory <= 0:
         raise InvalidInput("spec.memory_mib is required and must be a positive whole number of MiB (got %r)" % (memory,))

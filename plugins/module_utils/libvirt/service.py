@@ -19,7 +19,12 @@ import xml.etree.ElementTree as ET
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, NotFound, failed_to
-from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import POWER_VERBS, power_only
+from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import (
+    check_spec,
+    missing_for_power,
+    power_only,
+    wants_running,
+)
 from ansible_collections.vmshift.virt.plugins.module_utils.common.service import VmService
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LibvirtClient, libvirt, libvirt_error, translate
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.cloud_init import build_seed_iso, seed_digest, seed_files
@@ -336,8 +341,7 @@ class LibvirtVmService(VmService):
             return self.remove(dom)
         if power_only(self.spec, state):
             if dom is None:
-                raise NotFound(failed_to(POWER_VERBS[state], "domain", self.name,
-                                         "it does not exist; give the full spec to create it"))
+                raise missing_for_power(state, "domain", self.name)
             view = domain_view(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
             return self.converge_power(dom, state, view, view)
         pool, resolved = self.preflight(dom)
@@ -353,8 +357,7 @@ class LibvirtVmService(VmService):
         return self.converge_power(dom, state, before, after)
 
     def converge_power(self, dom, state, before, after):
-        want = {"present": "running" if self.spec.get("power_state", "running") == "running" else "shutoff",
-                "started": "running", "stopped": "shutoff", "restarted": "restarted"}[state]
+        want = "restarted" if state == "restarted" else ("running" if wants_running(self.spec, state) else "shutoff")
         serial_log = self.params.get("serial_log")
         serial_offset = os.path.getsize(serial_log) if serial_log and os.path.exists(serial_log) else 0
         started = self.ensure_power(dom, want)
@@ -401,11 +404,6 @@ class LibvirtVmService(VmService):
 
 
 def ensure_vm(params, check_mode):
-    # Before any connection: bad input changes nothing. Removal and a power change need only the name.
-    if params["state"] == "absent" or power_only(params["spec"], params["state"]):
-        if not isinstance(params["spec"], dict) or not params["spec"].get("name"):
-            raise InvalidInput("spec.name is required: the domain name")
-    else:
-        validate_spec(params["spec"])
+    check_spec(params["spec"], params["state"], validate_spec, "domain")
     with LibvirtClient(params["uri"]) as client:
         return LibvirtVmService(client, params, check_mode).run()
