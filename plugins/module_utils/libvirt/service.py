@@ -36,6 +36,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.domain_xml im
 )
 
 RUNNING_STATES = ("running", "paused", "blocked", "pmsuspended")
+VOLUME_EXTENSIONS = {"qcow2": "qcow2", "raw": "img"}  # volume format -> file name extension
 UPLOAD_CHUNK = 4 * 1024 * 1024
 
 
@@ -46,6 +47,16 @@ def image_format_and_size(path):
     if header[:4] == b"QFI\xfb":
         return "qcow2", struct.unpack(">Q", header[24:32])[0]
     return "raw", os.path.getsize(path)
+
+
+def volume_name(vm, disk, fmt):
+    """The volume libvirt_vm makes for a disk: <vm>-<disk>.qcow2, or .img for raw."""
+    return "%s-%s.%s" % (vm, disk, VOLUME_EXTENSIONS[fmt])
+
+
+def pool_path(pool, vol_name):
+    """Where a volume of that name lives (or will) in a directory pool."""
+    return os.path.join(ET.fromstring(pool.XMLDesc()).findtext("target/path"), vol_name)
 
 
 def domain_addresses(dom, sources):
@@ -90,7 +101,7 @@ class LibvirtVmService(VmService):
         problems = []
         pool = None
         disks = self.spec.get("disks") or []
-        if disks:
+        if disks or self.spec.get("cloud_init"):
             try:
                 pool = self.client.pool(self.params["pool"])
             except NotFound as exc:
@@ -111,8 +122,7 @@ class LibvirtVmService(VmService):
                 continue
             if source.get("url"):
                 # Downloaded only when its volume does not exist yet; the format is read from the file then.
-                resolved.append(dict(disk, vol_name="%s-%s" % (self.name, disk["name"]), format=None, capacity=None,
-                                     bus=bus, url=source["url"]))
+                resolved.append(dict(disk, vol_name=None, format=None, capacity=None, bus=bus, url=source["url"]))
                 continue
             if source.get("image"):
                 if not os.path.isfile(source["image"]):
@@ -123,8 +133,7 @@ class LibvirtVmService(VmService):
                     fmt, size = image_format_and_size(source["image"])
             else:
                 fmt, size = disk.get("format") or "qcow2", disk["size_bytes"]
-            ext = "qcow2" if fmt == "qcow2" else "img"
-            resolved.append(dict(disk, vol_name="%s-%s.%s" % (self.name, disk["name"], ext), format=fmt,
+            resolved.append(dict(disk, vol_name=volume_name(self.name, disk["name"], fmt), format=fmt,
                                  capacity=size, bus=bus))
         nics = self.spec.get("nics") or []
         if any(n.get("bridge") for n in nics):
@@ -139,11 +148,6 @@ class LibvirtVmService(VmService):
                 if nic.get("network") and nic["network"] not in networks:
                     problems.append("spec.nics[%d]: libvirt network '%s' does not exist on %s; known: %s"
                                     % (i, nic["network"], self.params["uri"], ", ".join(sorted(networks)) or "none"))
-        if self.spec.get("cloud_init") and pool is None:
-            try:
-                pool = self.client.pool(self.params["pool"])
-            except NotFound as exc:
-                problems.append(exc.message)
         if dom is not None and self.spec.get("uuid") and dom.UUIDString() != self.spec["uuid"]:
             problems.append("domain '%s' exists with UUID %s, not the spec's %s; refusing to redefine another VM "
                             "(rename one of them)" % (self.name, dom.UUIDString(), self.spec["uuid"]))
@@ -153,7 +157,6 @@ class LibvirtVmService(VmService):
 
     # ---- volumes ----
     def ensure_volumes(self, pool, resolved):
-        target_dir = ET.fromstring(pool.XMLDesc()).findtext("target/path") if pool is not None else ""
         disks = []
         for disk in resolved:
             if disk.get("url"):
@@ -167,22 +170,27 @@ class LibvirtVmService(VmService):
                 path = vol.path()
                 fmt = disk["format"] or (ET.fromstring(vol.XMLDesc()).find("target/format").get("type"))
             else:
-                path, fmt = os.path.join(target_dir, disk["vol_name"]), disk["format"]
+                path, fmt = pool_path(pool, disk["vol_name"]), disk["format"]
             disks.append({"path": path, "format": fmt, "bus": disk["bus"], "boot_order": disk.get("boot_order")})
         return disks
 
+    def made_volumes(self, pool, disk_name):
+        """The volumes libvirt_vm made for this disk, in either format: [(volume, format)], qcow2 first."""
+        found = ((self.client.volume(pool, volume_name(self.name, disk_name, fmt)), fmt) for fmt in VOLUME_EXTENSIONS)
+        return [(vol, fmt) for vol, fmt in found if vol is not None]
+
     def resolve_url_disk(self, pool, disk):
         """A URL disk's volume is <vm>-<disk>.qcow2 or .img; download only when neither exists."""
-        for ext, fmt in (("qcow2", "qcow2"), ("img", "raw")):
-            if self.client.volume(pool, "%s.%s" % (disk["vol_name"], ext)) is not None:
-                return dict(disk, vol_name="%s.%s" % (disk["vol_name"], ext), format=fmt)
+        made = self.made_volumes(pool, disk["name"])
+        if made:
+            vol, fmt = made[0]
+            return dict(disk, vol_name=vol.name(), format=fmt)
         if self.check_mode:
-            return dict(disk, vol_name=disk["vol_name"] + ".qcow2", format="qcow2")
+            return dict(disk, vol_name=volume_name(self.name, disk["name"], "qcow2"), format="qcow2")
         path = os.path.join(self.scratch(), disk["name"] + ".download")
         self.download(disk["url"], path, (disk.get("source") or {}).get("checksum"))
         fmt, size = image_format_and_size(path)
-        ext = "qcow2" if fmt == "qcow2" else "img"
-        return dict(disk, vol_name="%s.%s" % (disk["vol_name"], ext), format=fmt, capacity=size,
+        return dict(disk, vol_name=volume_name(self.name, disk["name"], fmt), format=fmt, capacity=size,
                     source={"image": path})
 
     def download(self, url, path, checksum=None):
@@ -213,18 +221,21 @@ class LibvirtVmService(VmService):
             return vol.path()
         self.actions.append("create volume %s" % vol_name)
         if self.check_mode:
-            return os.path.join(ET.fromstring(pool.XMLDesc()).findtext("target/path"), vol_name)
+            return pool_path(pool, vol_name)
         iso = build_seed_iso(files, self.scratch())
         vol = self.create_volume(pool, {"vol_name": vol_name, "capacity": os.path.getsize(iso), "format": "raw",
                                         "source": {"image": iso}})
         return vol.path()
 
+    def delete_volume(self, vol):
+        self.actions.append("delete volume %s" % vol.name())
+        if not self.check_mode:
+            vol.delete(0)
+
     def remove_stale_seeds(self, pool, keep):
         for vol in pool.listAllVolumes():
             if vol.name().startswith(self.name + "-cidata-") and vol.path() != keep:
-                self.actions.append("delete volume %s" % vol.name())
-                if not self.check_mode:
-                    vol.delete(0)
+                self.delete_volume(vol)
 
     def create_volume(self, pool, disk):
         xml = ("<volume><name>%s</name><capacity unit='bytes'>%d</capacity>"
@@ -387,12 +398,8 @@ class LibvirtVmService(VmService):
             for disk in self.spec.get("disks") or []:
                 if (disk.get("source") or {}).get("volume"):
                     continue  # an existing volume the user named is theirs, never ours to delete
-                for ext in ("qcow2", "img"):
-                    vol = self.client.volume(pool, "%s-%s.%s" % (self.name, disk["name"], ext))
-                    if vol is not None:
-                        self.actions.append("delete volume %s" % vol.name())
-                        if not self.check_mode:
-                            vol.delete(0)
+                for vol, dummy in self.made_volumes(pool, disk["name"]):
+                    self.delete_volume(vol)
         return {"changed": bool(self.actions), "actions": self.actions, "domain": {"name": self.name, "state": "undefined"},
                 "diff": {"before": before, "after": {}}}
 
