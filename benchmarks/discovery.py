@@ -20,6 +20,8 @@ import sys
 import tempfile
 import time
 
+from common import timed, timed_playbook
+
 LAB = os.environ["VMSHIFT_LAB_DIR"]
 CA = os.environ["VMSHIFT_LAB_CA"]
 PORT = 18990
@@ -82,16 +84,9 @@ def playbook(venv, module, workdir):
           COUNT={{{{ (r.vms if r.vms is defined else r.virtual_machines) | length }}}}
           MODULE={{{{ (r.timings.summary_seconds + r.timings.details_seconds) if r.timings is defined else -1 }}}}
 """.format(module=module, port=PORT, user=USER, password=PASSWORD))
-    env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
-    start = time.monotonic()
-    proc = subprocess.run([os.path.join(venv, "bin", "ansible-playbook"), "-e",
-                           "ansible_python_interpreter=" + os.path.join(venv, "bin", "python"), path],
-                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
-    elapsed = time.monotonic() - start
-    if proc.returncode != 0:
-        sys.exit("%s failed:\n%s\n%s" % (module, proc.stdout[-2000:], proc.stderr[-2000:]))
-    count = int(proc.stdout.split("COUNT=")[1].split()[0])
-    module_seconds = float(proc.stdout.split("MODULE=")[1].split('"')[0].split()[0])
+    elapsed, stdout = timed_playbook(path, venv)
+    count = int(stdout.split("COUNT=")[1].split()[0])
+    module_seconds = float(stdout.split("MODULE=")[1].split('"')[0].split()[0])
     return elapsed, count, module_seconds
 
 
@@ -101,14 +96,9 @@ def inventory(workdir):
         f.write("plugin: vmshift.virt.vsphere\nhostname: 127.0.0.1\nport: %d\nusername: %s\npassword: %s\n"
                 "validate_certs: false\n" % (PORT, USER, PASSWORD))
     venv = os.environ["VMSHIFT_VENV"]
-    start = time.monotonic()
-    proc = subprocess.run([os.path.join(venv, "bin", "ansible-inventory"), "-i", path, "--list"],
-                          env=dict(os.environ, ANSIBLE_INVENTORY_UNPARSED_FAILED="true"),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
-    elapsed = time.monotonic() - start
-    if proc.returncode != 0:
-        sys.exit("ansible-inventory failed:\n%s" % proc.stderr[-2000:])
-    return elapsed, len(json.loads(proc.stdout)["_meta"]["hostvars"])
+    elapsed, stdout = timed([os.path.join(venv, "bin", "ansible-inventory"), "-i", path, "--list"], venv,
+                            {"ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"})
+    return elapsed, len(json.loads(stdout)["_meta"]["hostvars"])
 
 
 def main():

@@ -14,10 +14,10 @@ The VMs boot nothing (a blank disk): QEMU sits in the BIOS, so 2 cores hold 2xCO
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
-import time
+
+from common import timed_playbook
 
 COUNT = int(sys.argv[1]) if len(sys.argv) > 1 else 100
 LAB = os.environ["VMSHIFT_LAB_DIR"]
@@ -53,19 +53,9 @@ def play(tasks, workdir, name):
     return path
 
 
-def run(playbook, venv, env_extra=None):
-    env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", **(env_extra or {}))
-    env["PATH"] = os.path.join(venv, "bin") + ":" + env["PATH"]
-    start = time.monotonic()
-    proc = subprocess.run([os.path.join(venv, "bin", "ansible-playbook"), "-e",
-                           "ansible_python_interpreter=" + os.path.join(venv, "bin", "python"), playbook],
-                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
-    elapsed = time.monotonic() - start
-    if proc.returncode != 0:
-        sys.exit("%s failed:\n%s\n%s" % (playbook, proc.stdout[-3000:], proc.stderr[-3000:]))
-    changed = int(re.search(r"CHANGED=(\d+)", proc.stdout).group(1))
-    return elapsed, changed
+def run(playbook, venv):
+    elapsed, stdout = timed_playbook(playbook, venv)
+    return elapsed, int(re.search(r"CHANGED=(\d+)", stdout).group(1))
 
 
 def ours_task(vms):

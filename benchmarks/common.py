@@ -1,0 +1,26 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the benchmarks share: running an Ansible command from a venv and timing it."""
+import os
+import subprocess
+import sys
+import time
+
+
+def timed(argv, venv, env_extra=None):
+    """Run ``argv`` with ``venv``'s bin first on PATH; return (wall seconds, stdout). Exit on failure."""
+    env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+               **(env_extra or {}))
+    env["PATH"] = os.path.join(venv, "bin") + ":" + env["PATH"]
+    start = time.monotonic()
+    proc = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
+    elapsed = time.monotonic() - start
+    if proc.returncode != 0:
+        sys.exit("%s failed:\n%s\n%s" % (" ".join(argv), proc.stdout[-3000:], proc.stderr[-3000:]))
+    return elapsed, proc.stdout
+
+
+def timed_playbook(playbook, venv):
+    """ansible-playbook from ``venv``, with that venv's Python for the modules."""
+    return timed([os.path.join(venv, "bin", "ansible-playbook"), "-e",
+                  "ansible_python_interpreter=" + os.path.join(venv, "bin", "python"), playbook], venv)
