@@ -92,10 +92,11 @@ class KubeClient:
         configuration = k8s_client.Configuration()
         kubeconfig = params.get("kubeconfig")
         try:
-            if kubeconfig or not params.get("host"):
-                loader = k8s_config.load_kube_config_from_dict if isinstance(kubeconfig, dict) else k8s_config.load_kube_config
-                arg = {"config_dict": kubeconfig} if isinstance(kubeconfig, dict) else {"config_file": kubeconfig}
-                loader(context=params.get("context"), client_configuration=configuration, **arg)
+            if isinstance(kubeconfig, dict):
+                k8s_config.load_kube_config_from_dict(kubeconfig, context=params.get("context"),
+                                                      client_configuration=configuration)
+            elif kubeconfig or not params.get("host"):
+                k8s_config.load_kube_config(kubeconfig, context=params.get("context"), client_configuration=configuration)
         except (ConfigException, OSError, TypeError) as exc:
             raise InvalidInput("kubeconfig could not be loaded (%s): %s; set kubeconfig (K8S_AUTH_KUBECONFIG) or host and "
                                "api_key" % (kubeconfig or "~/.kube/config", exc))
