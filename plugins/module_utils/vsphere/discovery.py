@@ -49,7 +49,7 @@ PARALLEL_MIN_VMS = 1000  # below this, one process is as fast as several (sessio
 MAX_WORKERS = 8
 
 
-def _retrieve(client, call, *args):
+def vsphere_call(client, call, *args):
     try:
         return call(*args)
     except (vmodl.MethodFault, OSError) as exc:
@@ -60,7 +60,7 @@ def retrieve_summary(client):
     type_properties = {vim.VirtualMachine: SUMMARY_PROPERTIES}
     for type_name, paths in TREE_PROPERTIES.items():
         type_properties[getattr(vim, type_name)] = paths
-    return _retrieve(client, client.retrieve, type_properties)
+    return vsphere_call(client, client.retrieve, type_properties)
 
 
 def fetch_facts(params, ids, tree_objects, field_names, client=None):
@@ -68,9 +68,9 @@ def fetch_facts(params, ids, tree_objects, field_names, client=None):
     tree = Tree(tree_objects)
     if client is None:
         with VsphereClient.from_params(params) as own:
-            objects = _retrieve(own, own.retrieve_objects, vim.VirtualMachine, ids, VM_PROPERTIES)
+            objects = vsphere_call(own, own.retrieve_objects, vim.VirtualMachine, ids, VM_PROPERTIES)
     else:
-        objects = _retrieve(client, client.retrieve_objects, vim.VirtualMachine, ids, VM_PROPERTIES)
+        objects = vsphere_call(client, client.retrieve_objects, vim.VirtualMachine, ids, VM_PROPERTIES)
     return [vm_facts(moid, props, tree, field_names) for moid, (kind, props) in objects.items()]
 
 
@@ -79,7 +79,7 @@ def custom_field_names(client):
     manager = client.content.customFieldsManager
     if manager is None:
         return {}
-    return dict((field.key, field.name) for field in _retrieve(client, lambda: manager.field) or [])
+    return dict((field.key, field.name) for field in vsphere_call(client, lambda: manager.field) or [])
 
 
 def worker_count(requested, selected):

@@ -1,0 +1,503 @@
+# -*- coding: utf-8 -*-
+# Copyright: vmshift.virt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""vm_migrate's service: one vSphere VM onto a libvirt/KVM host, step by step, each step recorded so a
+rerun knows where it stands, and everything this migration made rolled back when a step fails.
+
+Steps: preflight (read-only: every blocker) -> record the source power state -> power the source off
+-> copy and verify every disk -> guest conversion (optional) -> define the domain -> start and wait ->
+mark done (domain metadata and a note on the source).
+
+The record lives in ``work_dir/<source instance UUID>/`` on the host that runs the module: the
+source's power state before the migration (written before the first change, so a crash cannot lose
+it), what was created, the copy journals and progress. The source is never deleted or reconfigured.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import (
+    InvalidInput,
+    NotFound,
+    OperationFailure,
+    VmshiftError,
+    failed_to,
+)
+from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LibvirtClient, libvirt, libvirt_error, translate
+from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.service import (
+    LibvirtVmService,
+    RUNNING_STATES,
+    state_name,
+    volume_name,
+)
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.assess import CRITICAL, assess
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import (
+    MIB,
+    Journal,
+    copy_disk,
+    disk_digest,
+    verify_disk,
+)
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import VsphereClient, ssl_context
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import DatastoreFiles, disk_reader, parse_descriptor
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.source_vm import SourceVm
+
+MIGRATION_NS = "https://vmshift.io/xmlns/libvirt/migration/1"
+LOCAL_POOL_TYPES = ("dir", "fs", "netfs")
+WINDOWS_PREFIX = "win"
+
+
+def mapped_nic(nic, network_map):
+    """A NIC of the target spec from a source NIC and the network map (port group -> bridge or network)."""
+    target = network_map[nic["network"]]
+    out = {"name": nic["name"], "mac": nic["mac"], "model": "virtio"}
+    out.update(target)
+    return out
+
+
+def check_network_map(network_map):
+    for port_group, target in (network_map or {}).items():
+        if not isinstance(target, dict) or len(set(target) & {"bridge", "network"}) != 1 or set(target) - {"bridge", "network"}:
+            raise InvalidInput("network_map['%s'] must be {bridge: <Linux bridge>} or {network: <libvirt network>}, "
+                               "not %r" % (port_group, target))
+
+
+def target_spec(source_spec, name, overrides, disks, network_map, power_state):
+    """The neutral spec the target domain is defined from: the source's, with its disks as the copied
+    volumes, its NICs mapped (MACs kept), the BIOS UUID kept, and the user's overrides."""
+    spec = dict(source_spec, name=name, power_state=power_state, cloud_init=None, source=source_spec.get("source"))
+    for key in ("cpu", "memory_mib", "firmware", "machine"):
+        if overrides.get(key) is not None:
+            spec[key] = overrides[key]
+    spec["disks"] = [{"name": d["name"], "bus": "virtio", "boot_order": d.get("boot_order"), "source": {"volume": d["volume"]}}
+                     for d in disks]
+    spec["nics"] = [mapped_nic(n, network_map) for n in source_spec.get("nics") or []]
+    return spec
+
+
+class Record:
+    """The migration's record on disk: JSON, written atomically."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.path = os.path.join(directory, "state.json")
+        self.data = {}
+
+    def load(self):
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                self.data = json.load(f)
+        except FileNotFoundError:
+            self.data = {}
+        return self.data
+
+    def save(self):
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        tmp = self.path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(self.data, f, indent=1, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+    def created(self, kind, value):
+        """Note something this migration made on the target, before making it."""
+        items = self.data.setdefault("created", {}).setdefault(kind, [])
+        if value not in items:
+            items.append(value)
+            self.save()
+
+    def remove(self):
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class Migration:
+    def __init__(self, params, check_mode):
+        self.params = params
+        self.check_mode = check_mode
+        self.actions = []
+        self.steps = []
+        self.disks = []
+        self.step = None
+        self.record = None
+        self.source = None
+        self.target = None
+        self.name = None
+
+    # ---- steps ----
+    def begin(self, step):
+        self.step = step
+        self.steps.append({"step": step, "started": time.time(), "seconds": None})
+
+    def end(self):
+        self.steps[-1]["seconds"] = round(time.time() - self.steps[-1]["started"], 2)
+        del self.steps[-1]["started"]
+
+    # ---- the target's view ----
+    def marker(self, dom):
+        """The migration metadata on a domain: {source, completed} or None."""
+        try:
+            text = dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, MIGRATION_NS, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        except libvirt_error():
+            return None
+        el = ET.fromstring(text)
+        return {"source": el.get("source-uuid"), "completed": el.get("completed") or None}
+
+    def set_marker(self, dom, completed=""):
+        facts = self.source.facts
+        xml = ('<migration source-uuid="%s" source-moref="%s" source-name="%s" completed="%s"/>'
+               % (facts["instance_uuid"], facts["moref"], _xml_attr(facts["name"]), completed))
+        try:
+            dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, xml, "vmshift", MIGRATION_NS,
+                            libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        except libvirt_error() as exc:
+            raise translate(exc, "mark", "domain", self.name)
+
+    def host_view(self, own_domain):
+        """Names and MACs on the target host, leaving out a domain this migration made in an earlier run."""
+        names, macs = [], []
+        for dom in self.target.conn.listAllDomains(0):
+            if own_domain is not None and dom.UUIDString() == own_domain.UUIDString():
+                continue
+            names.append(dom.name())
+            root = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+            macs.extend(m.get("address") for m in root.findall("devices/interface/mac"))
+        return names, macs
+
+    def pool_dir(self, pool):
+        root = ET.fromstring(pool.XMLDesc())
+        return root.get("type"), root.findtext("target/path")
+
+    # ---- preflight: read-only, every blocker in one message ----
+    def preflight(self, dom, pool, disks):
+        problems = []
+        params = self.params
+        facts = self.source.facts
+        if facts["power_state"] == "suspended":
+            problems.append("the source VM is suspended; resume it or power it off in vCenter first")
+        pool_type, pool_path = self.pool_dir(pool)
+        if pool_type not in LOCAL_POOL_TYPES or not pool_path or not os.path.isdir(pool_path):
+            problems.append("pool '%s' (type %s, path %s) is not a directory on the host running the module; run "
+                            "vm_migrate on the KVM host (delegate_to) with a dir, fs or netfs pool"
+                            % (params["pool"], pool_type, pool_path))
+        names, macs = self.host_view(dom)
+        memory_needed = params["target_power_state"] == "running"
+        target = {"type": "libvirt", "network_map": params["network_map"] or {}, "existing_names": names,
+                  "existing_macs": macs, "efi_available": self.efi_available(),
+                  "free_memory_mib": self.target.conn.getFreeMemory() // MIB if memory_needed else None}
+        vm = dict(facts, name=self.name)
+        if self.params["overrides"].get("memory_mib"):
+            vm["memory_mib"] = self.params["overrides"]["memory_mib"]
+        results, _summary = assess([vm], target, "cold")
+        problems.extend("%s (%s): fix: %s" % (c["message"], c["code"], c["fix"])
+                        for c in results[0]["concerns"] if c["severity"] == CRITICAL)
+        conversion = params["guest_conversion"]
+        has_v2v = shutil.which("virt-v2v-in-place") is not None
+        windows = (facts.get("guest_id") or "").startswith(WINDOWS_PREFIX)
+        if conversion == "always" and not has_v2v:
+            problems.append("guest_conversion is always, but virt-v2v-in-place is not installed on this host "
+                            "(install virt-v2v, or set guest_conversion: never)")
+        if conversion == "auto" and windows and not has_v2v:
+            problems.append("a Windows guest needs virtio drivers: install virt-v2v on this host, or set "
+                            "guest_conversion: never if the drivers are already in the guest")
+        copied = self.record.data.get("disks", {})
+        for disk in disks:
+            if disk["present"] and disk["name"] not in copied:
+                problems.append("volume '%s' already exists in pool '%s' and is not from this migration; remove it or "
+                                "set overrides.name" % (disk["volume"], params["pool"]))
+        need = sum(d["size"] for d in disks if not d["present"])
+        if params["disk_format"] == "qcow2" and disks:
+            need += max(d["size"] for d in disks)  # the raw copy and its qcow2 live side by side for a moment
+        already = sum(_allocated(d["part"]) for d in disks)
+        available = pool.info()[3] + already
+        if need > available:
+            problems.append("pool '%s' has %.1f GiB available; the disks need up to %.1f GiB; free space or choose "
+                            "another pool" % (params["pool"], available / 1024.0 ** 3, need / 1024.0 ** 3))
+        if problems:
+            raise InvalidInput(failed_to("migrate", "VM", facts["name"], "; ".join(problems)), problems=problems)
+        return has_v2v and (conversion == "always" or (conversion == "auto" and windows))
+
+    def efi_available(self):
+        try:
+            caps = ET.fromstring(self.target.conn.getDomainCapabilities(None, "x86_64", None, self.params["domain_type"], 0))
+        except libvirt_error():
+            return None
+        return bool(caps.findall("os/loader/value"))
+
+    def plan_disks(self, files_for, pool_path):
+        """Each source disk with its descriptor's extents, size and the target volume."""
+        fmt = self.params["disk_format"]
+        planned = []
+        for disk in self.source.facts["spec"]["disks"]:
+            source = disk["source"]["vsphere"]
+            files = files_for(source["datastore"])
+            extents = parse_descriptor(files.read_text(source["path"]), source["path"])
+            volume = volume_name(self.name, disk["name"], fmt)
+            final = os.path.join(pool_path or "", volume)
+            planned.append({"name": disk["name"], "boot_order": disk.get("boot_order"), "files": files,
+                            "extents": extents, "size": sum(e["size"] for e in extents), "volume": volume,
+                            "path": final, "part": final + ".vmshift-part", "present": os.path.exists(final),
+                            "source": "[%s] %s" % (source["datastore"], source["path"])})
+        return planned
+
+    # ---- the changing steps ----
+    def power_off_source(self):
+        state = self.source.power_state()
+        if state == "poweredOff":
+            return
+        self.actions.append("power off source VM")
+        how = self.source.shut_down(self.params["shutdown_timeout"])
+        self.actions[-1] = "power off source VM (%s)" % how
+
+    def copy(self, pool, disk):
+        if disk["present"] and disk["name"] in self.record.data.get("disks", {}):
+            self.disks.append(dict(self.record.data["disks"][disk["name"]], skipped=True))
+            return
+        self.record.created("files", disk["part"])
+        self.record.created("files", disk["path"])
+        self.actions.append("copy %s to %s" % (disk["source"], disk["volume"]))
+        directory = self.record.directory
+        journal = Journal(os.path.join(directory, disk["name"] + ".journal"),
+                          {"source": disk["source"], "size": disk["size"], "chunk": self.params["chunk_size_mib"] * MIB})
+        limit = self.params["bandwidth_limit_mib"]
+        stats = copy_disk(disk_reader(disk["files"], disk["extents"]), disk["size"], disk["part"], journal,
+                          workers=self.params["copy_workers"], chunk=self.params["chunk_size_mib"] * MIB,
+                          rate_limit=limit * MIB if limit else None,
+                          progress_path=os.path.join(directory, disk["name"] + ".progress.json"))
+        started = time.monotonic()
+        bad = verify_disk(disk["part"], disk["size"], stats["chunk_size"], stats["chunk_digests"],
+                          self.params["copy_workers"])
+        if bad:
+            raise OperationFailure(failed_to("verify", "disk", disk["name"], "%d chunk(s) differ from the source after "
+                                             "the copy (first at byte %d)" % (len(bad), bad[0])), offsets=bad[:20])
+        if self.params["disk_format"] == "qcow2":
+            _run(["qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", disk["part"], disk["path"]], "convert", disk["name"])
+            _run(["qemu-img", "compare", "-q", "-f", "raw", "-F", "qcow2", disk["part"], disk["path"]], "verify", disk["name"])
+            os.unlink(disk["part"])
+        else:
+            os.rename(disk["part"], disk["path"])
+        stats["verify_seconds"] = round(time.monotonic() - started, 2)
+        result = {"name": disk["name"], "source": disk["source"], "volume": disk["volume"], "path": disk["path"],
+                  "format": self.params["disk_format"], "sha256_chunks": disk_digest(stats.pop("chunk_digests")),
+                  "skipped": False}
+        result.update(stats)
+        self.record.data.setdefault("disks", {})[disk["name"]] = result
+        self.record.save()
+        self.disks.append(result)
+        pool.refresh(0)
+
+    def convert_guest(self, disks):
+        """virt-v2v-in-place on the copied disks (virtio drivers in, VMware tools out)."""
+        self.actions.append("convert guest with virt-v2v-in-place")
+        xml = "<domain type='kvm'><name>%s</name><memory unit='MiB'>%d</memory><os><type>hvm</type></os><devices>%s</devices></domain>" % (
+            _xml_attr(self.name), self.source.facts["memory_mib"] or 1024,
+            "".join("<disk type='file' device='disk'><driver name='qemu' type='%s'/><source file='%s'/>"
+                    "<target dev='vd%s' bus='virtio'/></disk>" % (self.params["disk_format"], _xml_attr(d["path"]), chr(97 + i))
+                    for i, d in enumerate(disks)))
+        path = os.path.join(self.record.directory, "v2v-input.xml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(xml)
+        _run(["virt-v2v-in-place", "-i", "libvirtxml", path], "convert", "guest")
+
+    def define_and_start(self, dom, disks):
+        params = self.params
+        spec = target_spec(self.source.facts["spec"], self.name, params["overrides"], disks, params["network_map"],
+                           params["target_power_state"])
+        service = LibvirtVmService(self.target, dict(
+            spec=spec, state="present", pool=params["pool"], domain_type=params["domain_type"],
+            serial_log=params["serial_log"], serial_pattern=params["serial_pattern"], wait_for=params["wait_for"],
+            wait_timeout=params["wait_timeout"], shutdown_timeout=params["shutdown_timeout"], autostart=None,
+            uri=params["uri"]), False)
+        self.begin("define")
+        pool, resolved = service.preflight(dom)
+        if dom is None:
+            self.record.created("domain", self.name)
+        dom, _before, _after = service.ensure_defined(dom, service.ensure_volumes(pool, resolved), None)
+        self.set_marker(dom)
+        self.end()
+        self.begin("start")
+        result = service.converge_power(dom, "present", {}, {})
+        self.actions.extend(service.actions)
+        self.end()
+        return dom, result
+
+    # ---- rollback ----
+    def rollback(self):
+        """Remove what this migration made on the target and put the source's power back."""
+        done = []
+        left = []
+        created = self.record.data.get("created", {})
+        for name in created.get("domain", []):
+            dom = self.target.domain(name)
+            if dom is None:
+                continue
+            marker = self.marker(dom)
+            if marker is None or marker["source"] != self.source.facts["instance_uuid"]:
+                left.append("domain '%s' (not marked as this migration's; left alone)" % name)
+                continue
+            try:
+                if state_name(dom) in RUNNING_STATES:
+                    dom.destroy()
+                dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM | libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
+                done.append("undefine domain %s" % name)
+            except libvirt_error() as exc:
+                left.append("domain '%s': %s" % (name, exc))
+        for path in created.get("files", []):
+            if os.path.exists(path):
+                try:
+                    os.unlink(path)
+                    done.append("delete %s" % path)
+                except OSError as exc:
+                    left.append("%s: %s" % (path, exc))
+        try:
+            self.target.pool(self.params["pool"]).refresh(0)
+        except (VmshiftError, libvirt_error()):
+            pass  # the files are gone; libvirt's listing catches up at its next refresh
+        before = self.record.data.get("source_power_state")
+        try:
+            if before == "poweredOn" and self.source.power_state() != "poweredOn":
+                self.source.power_on()
+                done.append("power on source VM (it was on before)")
+        except VmshiftError as exc:
+            left.append("source power: %s" % exc.message)
+        if not left:
+            self.record.remove()
+        return {"actions": done, "left": left}
+
+    # ---- the whole run ----
+    def run(self):
+        params = self.params
+        check_network_map(params["network_map"])
+        with VsphereClient.from_params(params) as vsphere:
+            self.source = SourceVm.find(vsphere, params)
+            facts = self.source.facts
+            self.name = params["overrides"].get("name") or facts["name"]
+            with LibvirtClient(params["uri"]) as target:
+                self.target = target
+                self.record = Record(os.path.join(params["work_dir"], facts["instance_uuid"] or facts["moref"]))
+                self.record.load()
+                dom = target.domain(self.name)
+                marker = self.marker(dom) if dom is not None else None
+                if marker and marker["source"] == facts["instance_uuid"] and marker["completed"]:
+                    return self.result(dom, changed=False, msg="already migrated (%s)" % marker["completed"])
+                ours = dom if marker and marker["source"] == facts["instance_uuid"] else None
+                pool = target.pool(params["pool"])
+                self.begin("preflight")
+                files = {}
+
+                def files_for(datastore):
+                    if datastore not in files:
+                        files[datastore] = DatastoreFiles(
+                            vsphere.hostname, vsphere.port, ssl_context(vsphere.validate_certs, vsphere.ca_path),
+                            vsphere.si._stub.cookie, facts["datacenter"], datastore)
+                    return files[datastore]
+                disks = self.plan_disks(files_for, self.pool_dir(pool)[1])
+                convert = self.preflight(ours, pool, disks)
+                self.end()
+                if self.check_mode:
+                    self.actions = self.planned(disks, convert)
+                    return self.result(None, changed=True, msg="would migrate")
+                try:
+                    return self.migrate(ours, pool, disks, convert)
+                finally:
+                    for reader in files.values():
+                        reader.close()
+
+    def migrate(self, dom, pool, disks, convert):
+        if "source_power_state" not in self.record.data:
+            self.record.data.update(source_power_state=self.source.power_state(), source=self.source.facts["moref"],
+                                    started=_now())
+            self.record.save()
+        try:
+            self.begin("power_off")
+            self.power_off_source()
+            self.end()
+            self.begin("copy")
+            for disk in disks:
+                self.copy(pool, disk)
+            self.end()
+            if convert:
+                self.begin("convert")
+                self.convert_guest(disks)
+                self.end()
+            dom, started = self.define_and_start(dom, disks)
+            self.begin("mark_done")
+            completed = _now()
+            self.set_marker(dom, completed)
+            self.source.note(self.params["source_note_attribute"], "migrated to %s as %s at %s"
+                             % (self.params["uri"], self.name, completed))
+            self.record.data["completed"] = completed
+            self.record.save()
+            self.end()
+        except VmshiftError as exc:
+            failed = self.step
+            rollback = self.rollback() if self.params["rollback"] else None
+            exc.details.update(failed_step=failed, rollback=rollback, steps=self.steps, disks=self.disks)
+            exc.message = "%s (step %s; %s)" % (exc.message, failed, _rollback_text(rollback))
+            raise
+        return self.result(dom, changed=True, msg="migrated", wait=started.get("wait"))
+
+    def planned(self, disks, convert):
+        actions = []
+        if self.source.facts["power_state"] != "poweredOff":
+            actions.append("power off source VM")
+        actions.extend("copy %s to %s (%d bytes)" % (d["source"], d["volume"], d["size"]) for d in disks if not d["present"])
+        if convert:
+            actions.append("convert guest with virt-v2v-in-place")
+        actions.extend(["define domain %s" % self.name, "start domain %s" % self.name]
+                       if self.params["target_power_state"] == "running" else ["define domain %s" % self.name])
+        return actions
+
+    def result(self, dom, changed, msg, wait=None):
+        facts = self.source.facts
+        domain = {"name": self.name, "uuid": dom.UUIDString() if dom is not None else None, "state": state_name(dom)}
+        return {"changed": changed, "msg": msg, "actions": self.actions, "steps": self.steps, "disks": self.disks,
+                "domain": domain, "wait": wait,
+                "source": {"name": facts["name"], "moref": facts["moref"], "instance_uuid": facts["instance_uuid"],
+                           "power_state_before": self.record.data.get("source_power_state", facts["power_state"])},
+                "diff": {"before": {}, "after": {"domain": self.name, "actions": self.actions}} if changed else {}}
+
+
+def _now():
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _xml_attr(text):
+    return (text or "").replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace("'", "&apos;")
+
+
+def _allocated(path):
+    try:
+        return os.stat(path).st_blocks * 512
+    except FileNotFoundError:
+        return 0
+
+
+def _run(argv, verb, what):
+    try:
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+    except OSError as exc:
+        raise OperationFailure(failed_to(verb, "disk", what, "%s: %s" % (argv[0], exc)))
+    if proc.returncode != 0:
+        raise OperationFailure(failed_to(verb, "disk", what, "%s exited %d: %s" % (
+            argv[0], proc.returncode, proc.stdout.decode("utf-8", "replace").strip()[-500:])))
+
+
+def _rollback_text(rollback):
+    if rollback is None:
+        return "rollback off: what was made is left for inspection"
+    if rollback["left"]:
+        return "rolled back, but left: %s" % "; ".join(rollback["left"])
+    return "rolled back: %s" % (", ".join(rollback["actions"]) or "nothing was made")
+
+
+def migrate_vm(params, check_mode):
+    return Migration(params, check_mode).run()

@@ -1,0 +1,155 @@
+# -*- coding: utf-8 -*-
+# Copyright: vmshift.virt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reading a VM's disks from its datastore: vCenter's HTTPS ``/folder`` endpoint with the session's
+cookie, ranged GETs, one keep-alive connection per thread; and the VMDK descriptor that says which
+files (extents) hold the data."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import posixpath
+import re
+import threading
+
+from ansible.module_utils.six.moves import http_client
+from ansible.module_utils.six.moves.urllib.parse import quote
+
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, OperationFailure, failed_to
+from ansible_collections.vmshift.virt.plugins.module_utils.common.retry import retry_call
+
+SECTOR = 512
+DESCRIPTOR_MAX = 64 * 1024
+# Extent line: access, size in sectors, type, "file", optional offset in sectors.
+_EXTENT = re.compile(r'^\s*(RW|RDONLY|NOACCESS)\s+(\d+)\s+(\w+)(?:\s+"([^"]*)"(?:\s+(\d+))?)?\s*$')
+_CREATE_TYPE = re.compile(r'^\s*createType\s*=\s*"([^"]+)"', re.M)
+_PARENT = re.compile(r'^\s*parentFileNameHint\s*=\s*"([^"]+)"', re.M)
+# Data the copy reads as it is (flat files), or as zeros.
+FLAT_EXTENTS = ("FLAT", "VMFS", "VMFSRAW")
+ZERO_EXTENTS = ("ZERO",)
+TRANSIENT = (ConnectionResetError, ConnectionAbortedError, TimeoutError, http_client.RemoteDisconnected,
+             http_client.IncompleteRead, BrokenPipeError)
+
+
+def parse_descriptor(text, path):
+    """[{file, offset, size, type}] of a VMDK descriptor, in order; the file paths relative to the
+    datastore. Raises InvalidInput for what the copy cannot read (sparse or delta disks)."""
+    if text.startswith("KDMV") or text.startswith("COWD"):
+        raise InvalidInput(failed_to("read", "disk descriptor", path, "it is a sparse VMDK (monolithicSparse or "
+                                     "streamOptimized); only flat and VMFS disks are copied"))
+    parent = _PARENT.search(text)
+    if parent:
+        raise InvalidInput(failed_to("read", "disk descriptor", path, "it is a snapshot delta of '%s'; consolidate "
+                                     "or delete the VM's snapshots before migrating" % parent.group(1)))
+    create_type = _CREATE_TYPE.search(text)
+    extents = []
+    for line in text.splitlines():
+        match = _EXTENT.match(line.rstrip("\x00"))
+        if not match:
+            continue
+        access, sectors, kind, name, offset = match.groups()
+        if kind not in FLAT_EXTENTS + ZERO_EXTENTS:
+            raise InvalidInput(failed_to("read", "disk descriptor", path, "extent type %s is not supported; only flat "
+                                         "and VMFS extents are copied (consolidate snapshots, inflate the disk)" % kind))
+        extents.append({"file": posixpath.join(posixpath.dirname(path), name) if name else None,
+                        "offset": int(offset or 0) * SECTOR, "size": int(sectors) * SECTOR, "type": kind})
+    if not extents:
+        raise InvalidInput(failed_to("read", "disk descriptor", path, "no extent found (createType %s)"
+                                     % (create_type.group(1) if create_type else "unknown")))
+    return extents
+
+
+def extent_reads(extents, offset, length):
+    """The (extent, offset in its file, length) pieces that make up [offset, offset + length) of the disk."""
+    pieces = []
+    start = 0
+    for extent in extents:
+        end = start + extent["size"]
+        if offset < end and offset + length > start:
+            lo, hi = max(offset, start), min(offset + length, end)
+            pieces.append((extent, extent["offset"] + lo - start, hi - lo))
+        start = end
+    return pieces
+
+
+class DatastoreFiles:
+    """Files on one datastore of one datacenter, read over HTTPS with the vSphere session's cookie."""
+
+    def __init__(self, host, port, ssl_context, cookie, datacenter, datastore, timeout=60):
+        self.host = host
+        self.port = port
+        self.context = ssl_context
+        self.cookie = cookie.split(";")[0]
+        self.query = "dcPath=%s&dsName=%s" % (quote(datacenter, safe=""), quote(datastore, safe=""))
+        self.timeout = timeout
+        self.local = threading.local()
+
+    def url(self, path):
+        return "/folder/%s?%s" % (quote(path), self.query)
+
+    def _connection(self, fresh=False):
+        conn = getattr(self.local, "conn", None)
+        if conn is None or fresh:
+            if conn is not None:
+                conn.close()
+            conn = http_client.HTTPSConnection(self.host, self.port, timeout=self.timeout, context=self.context)
+            self.local.conn = conn
+        return conn
+
+    def _get(self, path, first, last):
+        """Bytes [first, last] of a file (a 206 answer), read into one buffer."""
+        conn = self._connection()
+        try:
+            conn.request("GET", self.url(path), headers={"Cookie": self.cookie, "Range": "bytes=%d-%d" % (first, last)})
+            response = conn.getresponse()
+        except TRANSIENT:
+            self._connection(fresh=True)
+            raise
+        if response.status not in (200, 206):
+            response.read()
+            raise OperationFailure(failed_to("read", "datastore file", path, "HTTP %d %s" % (response.status, response.reason)))
+        # A range past the end of a small file (the descriptor) is answered with what there is.
+        want = response.length if response.length is not None else last - first + 1
+        if response.status == 200:
+            body = response.read()  # the server ignored the range (a small file): cut it ourselves
+            return body[first:last + 1]
+        buf = bytearray(want)
+        view = memoryview(buf)
+        got = 0
+        try:
+            while got < want:
+                n = response.readinto(view[got:])
+                if not n:
+                    raise http_client.IncompleteRead(bytes(buf[:got]), want - got)
+                got += n
+        except TRANSIENT:
+            self._connection(fresh=True)
+            raise
+        return buf
+
+    def read(self, path, offset, length):
+        return retry_call(lambda: self._get(path, offset, offset + length - 1), TRANSIENT, retries=4, base=0.5)
+
+    def read_text(self, path, limit=DESCRIPTOR_MAX):
+        data = self.read(path, 0, limit)
+        return bytes(data).decode("utf-8", "replace")
+
+    def close(self):
+        conn = getattr(self.local, "conn", None)
+        if conn is not None:
+            conn.close()
+
+
+def disk_reader(files, extents):
+    """read(offset, length) over a disk's extents; ZERO extents read as zeros."""
+    def read(offset, length):
+        pieces = extent_reads(extents, offset, length)
+        if len(pieces) == 1 and pieces[0][0]["type"] not in ZERO_EXTENTS:
+            extent, file_offset, size = pieces[0]
+            return files.read(extent["file"], file_offset, size)
+        out = bytearray()
+        for extent, file_offset, size in pieces:
+            out += bytes(size) if extent["type"] in ZERO_EXTENTS else files.read(extent["file"], file_offset, size)
+        return out
+    return read

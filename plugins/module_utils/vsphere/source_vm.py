@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# Copyright: vmshift.virt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One source VM of a migration: found by name, moref or UUID, its facts (as vsphere_vm_info gives
+them), and the only things a migration does to it: read its power state, shut it down, power it back
+on, and leave a note in a custom attribute. Never a reconfiguration, never a deletion."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, NotFound, OperationFailure, failed_to
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.discovery import (
+    vsphere_call,
+    custom_field_names,
+    fetch_facts,
+    retrieve_summary,
+)
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.errors import translate
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.vm_facts import plain_tree
+
+try:
+    from pyVmomi import vim, vmodl
+except ImportError:  # reported by the module wrapper through vsphere.client.PYVMOMI
+    vim = vmodl = None
+
+TASK_TIMEOUT = 600
+
+
+class SourceVm:
+    def __init__(self, client, moid, facts):
+        self.client = client
+        self.vm = vim.VirtualMachine(moid, client.si._stub)
+        self.facts = facts
+
+    @classmethod
+    def find(cls, client, params):
+        """By moref, instance or BIOS UUID, or name (a name must be unique in the selection)."""
+        given = [key for key in ("name", "moref", "uuid") if params.get(key)]
+        if len(given) != 1:
+            raise InvalidInput("give exactly one of name, moref or uuid to choose the source VM (given: %s)"
+                               % (", ".join(given) or "none"))
+        objects = retrieve_summary(client)
+        vms = dict((moid, props) for moid, (kind, props) in objects.items() if kind == "VirtualMachine")
+        if params.get("moref"):
+            found = [params["moref"]] if params["moref"] in vms else []
+        elif params.get("uuid"):
+            index = client.content.searchIndex
+            ref = (vsphere_call(client, index.FindByUuid, None, params["uuid"], True, True)
+                   or vsphere_call(client, index.FindByUuid, None, params["uuid"], True, False))
+            found = [ref._moId] if ref is not None else []
+        else:
+            found = sorted(moid for moid, props in vms.items() if props.get("name") == params["name"])
+        what = params.get("name") or params.get("moref") or params.get("uuid")
+        if not found:
+            raise NotFound(failed_to("find", "source VM", what, "no VM of that %s on %s" % (given[0], client.endpoint)))
+        if len(found) > 1:
+            raise InvalidInput(failed_to("choose", "source VM", what, "%d VMs have that name (%s); give moref or uuid"
+                                         % (len(found), ", ".join(found))))
+        facts = fetch_facts(params, found, plain_tree(objects), custom_field_names(client), client)
+        if not facts:
+            raise NotFound(failed_to("find", "source VM", what, "it was deleted while it was being read"))
+        if facts[0]["template"]:
+            raise InvalidInput(failed_to("migrate", "source VM", what, "it is a template; deploy a VM from it first"))
+        return cls(client, found[0], facts[0])
+
+    def _call(self, verb, func, *args):
+        try:
+            return func(*args)
+        except (vmodl.MethodFault, OSError) as exc:
+            raise translate(exc, verb, "source VM", self.facts["name"], self.client.endpoint)
+
+    def _task(self, verb, task_func):
+        task = self._call(verb, task_func)
+        deadline = time.monotonic() + TASK_TIMEOUT
+        while self._call(verb, lambda: task.info.state) not in ("success", "error"):
+            if time.monotonic() > deadline:
+                raise OperationFailure(failed_to(verb, "source VM", self.facts["name"], "the task did not finish in %ds"
+                                                 % TASK_TIMEOUT))
+            time.sleep(0.2)
+        if task.info.state == "error":
+            raise OperationFailure(failed_to(verb, "source VM", self.facts["name"], getattr(task.info.error, "msg", None)
+                                             or str(task.info.error)))
+
+    def power_state(self):
+        return self._call("read the power state of", lambda: str(self.vm.runtime.powerState))
+
+    def shut_down(self, timeout):
+        """A guest shutdown through VMware Tools when they run, waited for up to ``timeout`` seconds;
+        then (or without Tools) a power off. Returns how it went off."""
+        if self._call("read the tools status of", lambda: self.vm.guest.toolsRunningStatus) == "guestToolsRunning":
+            self._call("shut down", self.vm.ShutdownGuest)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if self.power_state() == "poweredOff":
+                    return "guest shutdown"
+                time.sleep(1)
+            self._task("power off", self.vm.PowerOffVM_Task)
+            return "power off after %ds guest shutdown timeout" % timeout
+        self._task("power off", self.vm.PowerOffVM_Task)
+        return "power off (VMware Tools not running)"
+
+    def power_on(self):
+        self._task("power on", self.vm.PowerOnVM_Task)
+
+    def note(self, attribute, value):
+        """Set a custom attribute (defined if missing); not a reconfiguration of the VM."""
+        if not attribute:
+            return
+        manager = self.client.content.customFieldsManager
+        if manager is None:
+            return
+        field = next((f for f in self._call("read custom attributes of", lambda: manager.field) or []
+                      if f.name == attribute), None)
+        if field is None:
+            field = self._call("define custom attribute for", manager.AddCustomFieldDef, attribute, vim.VirtualMachine)
+        self._call("note the migration on", manager.SetField, self.vm, field.key, value)
