@@ -59,6 +59,7 @@ vmware_password: "$VMWARE_PASSWORD"
 vmware_ca_path: "$VMSHIFT_LAB_CA"
 vmware_other_ca_path: "$VMSHIFT_LAB_OTHER_CA"
 lab_dir: "$LAB_DIR"
+lab_src: "$REPO/tests/lab"
 libvirt_uri: "$LIBVIRT_DEFAULT_URI"
 libvirt_ssh_uri: "$VMSHIFT_LAB_SSH_URI"
 lab_pool: "$VMSHIFT_LAB_POOL"
@@ -70,7 +71,7 @@ kubeconfig: "$K8S_AUTH_KUBECONFIG"
 CFG
   # The targets pass credentials explicitly; none may leak in from this shell.
   (cd "$COLL" && env -u VMWARE_HOST -u VMWARE_USER -u VMWARE_PASSWORD -u VMWARE_PORT -u VMWARE_VALIDATE_CERTS \
-    ansible-test integration --local --python 3.11 --color no)
+    ansible-test integration --local --python 3.11 --color no ${VMSHIFT_TARGETS:-})
 }
 
 stage_molecule() {

@@ -126,6 +126,7 @@ start_vcsim() {
   if ! pid_alive "$LAB_DIR/vcsim.pid"; then
     log "starting the vSphere simulator on 127.0.0.1:$VCSIM_PORT"
     rm -f "$LAB_DIR/vcsim.url"
+    rm -rf /tmp/govcsim-*  # datastores of a simulator that was killed (it removes them when it stops)
     VCSIM_PASSWORD=$(cat "$LAB_DIR/pki/vcsim.password") setsid "$LAB_DIR/bin/vmshift-vcsim" \
       -l "127.0.0.1:$VCSIM_PORT" -dc 1 -cluster 1 -host 2 -standalone-host 1 -vm 2 -ds 1 -pg 2 \
       -tls-cert "$LAB_DIR/pki/server.pem" -tls-key "$LAB_DIR/pki/server.key" \
@@ -182,6 +183,15 @@ stop_daemon() {
 start_libvirt() {
   mkdir -p /var/log/libvirt /run/libvirt
   running virtlogd || { log "starting virtlogd"; virtlogd -d; }
+  # The qemu hook (fault injection for tests) is read when libvirtd starts: restart it on a change.
+  mkdir -p /etc/libvirt/hooks "$LAB_DIR/fault"
+  local hook
+  hook=$(sed "s#/var/lib/vmshift-lab#$LAB_DIR#g" "$LAB_SRC/libvirt-hooks/qemu")
+  if [[ "$hook" != "$(cat /etc/libvirt/hooks/qemu 2>/dev/null)" ]]; then
+    printf '%s\n' "$hook" >/etc/libvirt/hooks/qemu
+    chmod 0755 /etc/libvirt/hooks/qemu
+    stop_daemon libvirtd
+  fi
   if ! running libvirtd; then
     log "starting libvirtd"
     libvirtd -d

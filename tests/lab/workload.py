@@ -3,7 +3,7 @@
 """Lab helper: a vSphere simulator VM whose disk holds real data, for migration tests and benchmarks.
 
     python workload.py create NAME IMAGE [--mac MAC] [--power on|off] [--host H] [--datastore DS]
-                                         [--network PG] [--memory-mib N] [--guest-id ID] [--tools]
+                                         [--network PG] [--memory-mib N] [--guest-id ID] [--claim-bytes N]
     python workload.py delete NAME
     python workload.py power NAME on|off
     python workload.py info NAME
@@ -17,6 +17,7 @@ The connection comes from VMWARE_HOST/PORT/USER/PASSWORD and VMWARE_CA_PATH (the
 """
 import argparse
 import json
+import re
 import os
 import ssl
 import subprocess
@@ -93,6 +94,11 @@ def create(si, ctx, args):
         subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=monolithicFlat",
                         args.image, descriptor], check=True)
         flat = descriptor[:-len(".vmdk")] + "-flat.vmdk"
+        if args.claim_bytes:  # a descriptor that claims more than the flat file holds (preflight tests)
+            with open(descriptor) as f:
+                text = f.read()
+            with open(descriptor, "w") as f:
+                f.write(re.sub(r"RW \d+ FLAT", "RW %d FLAT" % (args.claim_bytes // 512), text))
         cookie = si._stub.cookie.split(";")[0]
         upload(ctx, cookie, datacenter.name, args.datastore, ds_path[:-len(".vmdk")] + "-flat.vmdk", flat)
         upload(ctx, cookie, datacenter.name, args.datastore, ds_path, descriptor)
@@ -121,6 +127,7 @@ def main():
     parser.add_argument("--network", default="VM Network")
     parser.add_argument("--memory-mib", type=int, default=256)
     parser.add_argument("--guest-id", default="debian12_64Guest")
+    parser.add_argument("--claim-bytes", type=int, help="the disk size the descriptor claims")
     args = parser.parse_args()
     ctx = ssl.create_default_context(cafile=os.environ["VMWARE_CA_PATH"])
     si = SmartConnect(host=os.environ["VMWARE_HOST"], port=int(os.environ["VMWARE_PORT"]),
@@ -146,6 +153,7 @@ def main():
                 sys.exit("no VM %s" % args.name)
             values = dict((f.key, f.name) for f in si.RetrieveContent().customFieldsManager.field)
             print(json.dumps({"name": vm.name, "power_state": str(vm.runtime.powerState),
+                              "instance_uuid": vm.config.instanceUuid,
                               "attributes": dict((values.get(v.key), v.value) for v in vm.customValue),
                               "disks": [d.backing.fileName for d in vm.config.hardware.device
                                         if isinstance(d, vim.vm.device.VirtualDisk)]}))

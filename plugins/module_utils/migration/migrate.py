@@ -63,8 +63,20 @@ def mapped_nic(nic, network_map):
     return out
 
 
-def check_network_map(network_map):
-    for port_group, target in (network_map or {}).items():
+OVERRIDE_KEYS = ("name", "cpu", "memory_mib", "firmware", "machine")
+
+
+def check_params(params):
+    """What the argument spec cannot say, checked before any connection."""
+    for field in ("copy_workers", "chunk_size_mib", "wait_timeout", "shutdown_timeout"):
+        if params[field] is None or params[field] < (1 if field in ("copy_workers", "chunk_size_mib") else 0):
+            raise InvalidInput("%s must be a positive number, not %s" % (field, params[field]))
+    if params["bandwidth_limit_mib"] is not None and params["bandwidth_limit_mib"] < 1:
+        raise InvalidInput("bandwidth_limit_mib must be 1 or more (MiB/s), or unset for no limit")
+    unknown = set(params["overrides"]) - set(OVERRIDE_KEYS)
+    if unknown:
+        raise InvalidInput("overrides has unknown keys %s; known: %s" % (sorted(unknown), ", ".join(OVERRIDE_KEYS)))
+    for port_group, target in (params["network_map"] or {}).items():
         if not isinstance(target, dict) or len(set(target) & {"bridge", "network"}) != 1 or set(target) - {"bridge", "network"}:
             raise InvalidInput("network_map['%s'] must be {bridge: <Linux bridge>} or {network: <libvirt network>}, "
                                "not %r" % (port_group, target))
@@ -155,9 +167,9 @@ class Migration:
         facts = self.source.facts
         xml = ('<migration source-uuid="%s" source-moref="%s" source-name="%s" completed="%s"/>'
                % (facts["instance_uuid"], facts["moref"], _xml_attr(facts["name"]), completed))
+        flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG | (libvirt.VIR_DOMAIN_AFFECT_LIVE if dom.isActive() else 0)
         try:
-            dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, xml, "vmshift", MIGRATION_NS,
-                            libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+            dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, xml, "vmshift", MIGRATION_NS, flags)
         except libvirt_error() as exc:
             raise translate(exc, "mark", "domain", self.name)
 
@@ -375,7 +387,7 @@ class Migration:
     # ---- the whole run ----
     def run(self):
         params = self.params
-        check_network_map(params["network_map"])
+        check_params(params)
         with VsphereClient.from_params(params) as vsphere:
             self.source = SourceVm.find(vsphere, params)
             facts = self.source.facts
@@ -439,6 +451,9 @@ class Migration:
             self.end()
         except VmshiftError as exc:
             failed = self.step
+            if "started" in self.steps[-1]:
+                self.end()
+                self.steps[-1]["failed"] = True
             rollback = self.rollback() if self.params["rollback"] else None
             exc.details.update(failed_step=failed, rollback=rollback, steps=self.steps, disks=self.disks)
             exc.message = "%s (step %s; %s)" % (exc.message, failed, _rollback_text(rollback))
