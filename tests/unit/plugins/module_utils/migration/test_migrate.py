@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""vm_migrate's pure parts: the target spec and the input checks made before any connection."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import neutral_spec
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import check_params, target_spec
+
+SOURCE = neutral_spec(
+    "web-01", uuid="4215c1d2-0000-0000-0000-000000000001", sockets=2, cores=2, memory_mib=4096, firmware="efi",
+    disks=[{"name": "disk0", "size_bytes": 10, "bus": "scsi", "source": {"vsphere": {"datastore": "ds1", "path": "w/w.vmdk"}}}],
+    nics=[{"name": "nic0", "mac": "00:50:56:aa:bb:cc", "network": "vlan-93", "model": "vmxnet3"},
+          {"name": "nic1", "mac": "00:50:56:aa:bb:cd", "network": "backup"}],
+    source={"vsphere": {"moref": "vm-1", "instance_uuid": "5000", "datacenter": "DC1"}})
+
+
+def test_target_spec_keeps_identity_and_maps_disks_and_nics():
+    spec = target_spec(SOURCE, "web-01", {}, [{"name": "disk0", "boot_order": 1, "volume": "web-01-disk0.qcow2"}],
+                       {"vlan-93": {"bridge": "br-vlan93"}, "backup": {"network": "backup-net"}}, "running")
+    assert spec["uuid"] == SOURCE["uuid"]
+    assert spec["firmware"] == {"type": "efi", "secure_boot": False}
+    assert spec["cpu"] == {"sockets": 2, "cores": 2, "threads": 1}
+    assert spec["disks"] == [{"name": "disk0", "bus": "virtio", "boot_order": 1, "source": {"volume": "web-01-disk0.qcow2"}}]
+    assert spec["nics"] == [{"name": "nic0", "mac": "00:50:56:aa:bb:cc", "model": "virtio", "bridge": "br-vlan93"},
+                            {"name": "nic1", "mac": "00:50:56:aa:bb:cd", "model": "virtio", "network": "backup-net"}]
+    assert spec["source"] == SOURCE["source"]
+
+
+def test_overrides_win():
+    spec = target_spec(SOURCE, "web-01-kvm", {"memory_mib": 2048, "cpu": {"sockets": 1, "cores": 4}}, [], {}, "stopped")
+    assert (spec["name"], spec["memory_mib"], spec["cpu"], spec["power_state"]) == ("web-01-kvm", 2048, {"sockets": 1, "cores": 4}, "stopped")
+
+
+def params(**overrides):
+    base = dict(copy_workers=4, chunk_size_mib=64, wait_timeout=300, shutdown_timeout=300, bandwidth_limit_mib=None,
+                overrides={}, network_map={"vlan-93": {"bridge": "br0"}})
+    base.update(overrides)
+    return base
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"copy_workers": 0}, "copy_workers must be a positive number"),
+    ({"chunk_size_mib": 0}, "chunk_size_mib must be a positive number"),
+    ({"bandwidth_limit_mib": 0}, "bandwidth_limit_mib must be 1 or more"),
+    ({"overrides": {"nmae": "x"}}, r"overrides has unknown keys \['nmae'\]"),
+    ({"network_map": {"vlan-93": "br0"}}, r"network_map\['vlan-93'\] must be \{bridge: <Linux bridge>\}"),
+    ({"network_map": {"vlan-93": {"bridge": "br0", "network": "n"}}}, r"network_map\['vlan-93'\] must be"),
+])
+def test_bad_input_names_the_field(bad, message):
+    with pytest.raises(InvalidInput, match=message):
+        check_params(params(**bad))
+
+
+def test_good_input_passes():
+    check_params(params())
