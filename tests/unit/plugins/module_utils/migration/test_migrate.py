@@ -32,7 +32,8 @@ def test_target_spec_keeps_identity_and_maps_disks_and_nics():
 
 
 def test_overrides_win():
-    spec = target_spec(SOURCE, "web-01-kvm", {"memory_mib": 2048, "cpu": {"sockets": 1, "cores": 4}}, [], {}, "stopped")
+    spec = target_spec(SOURCE, "web-01-kvm", {"memory_mib": 2048, "cpu": {"sockets": 1, "cores": 4}}, [],
+                       {"vlan-93": {"bridge": "b"}, "backup": {"bridge": "b"}}, "stopped")
     assert (spec["name"], spec["memory_mib"], spec["cpu"], spec["power_state"]) == ("web-01-kvm", 2048, {"sockets": 1, "cores": 4}, "stopped")
 
 
