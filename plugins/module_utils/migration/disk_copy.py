@@ -21,6 +21,7 @@ __metaclass__ = type
 import hashlib
 import json
 import os
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -239,3 +240,35 @@ def verify_disk(target, size, chunk, chunk_digests, workers=4):
             return sorted(o for o in pool.map(check, range(len(chunks))) if o is not None)
     finally:
         os.close(fd)
+
+
+def run_tool(argv, what):
+    """Run a tool (qemu-img, virt-v2v-in-place); its output's tail is the reason when it fails."""
+    try:
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+    except OSError as exc:
+        raise OperationFailure("Failed to %s: %s: %s" % (what, argv[0], exc))
+    if proc.returncode != 0:
+        raise OperationFailure("Failed to %s: %s exited %d: %s" % (
+            what, argv[0], proc.returncode, proc.stdout.decode("utf-8", "replace").strip()[-500:]))
+
+
+def transfer(read, size, part, final, fmt, journal, workers=4, chunk=DEFAULT_CHUNK, rate_limit=None, progress_path=None):
+    """A whole disk: copy into ``part`` (resumable), verify it against the source checksums, then make
+    ``final``: a rename for raw, ``qemu-img convert`` plus ``qemu-img compare`` for qcow2. Raises
+    OperationFailure naming the first damaged offset; returns the statistics and the disk checksum."""
+    stats = copy_disk(read, size, part, journal, workers, chunk, rate_limit, progress_path)
+    started = time.monotonic()
+    bad = verify_disk(part, size, chunk, stats["chunk_digests"], workers)
+    if bad:
+        raise OperationFailure("Failed to verify disk '%s': %d chunk(s) differ from the source after the copy (first at "
+                               "byte %d)" % (os.path.basename(final), len(bad), bad[0]), offsets=bad[:20])
+    if fmt == "qcow2":
+        run_tool(["qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", part, final], "convert %s to qcow2" % part)
+        run_tool(["qemu-img", "compare", "-q", "-f", "raw", "-F", "qcow2", part, final], "verify %s against %s" % (final, part))
+        os.unlink(part)
+    else:
+        os.rename(part, final)
+    stats["verify_seconds"] = round(time.monotonic() - started, 2)
+    stats["sha256_chunks"] = disk_digest(stats.pop("chunk_digests"))
+    return stats

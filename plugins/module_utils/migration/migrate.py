@@ -20,17 +20,10 @@ __metaclass__ = type
 import json
 import os
 import shutil
-import subprocess
 import time
 import xml.etree.ElementTree as ET
 
-from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import (
-    InvalidInput,
-    NotFound,
-    OperationFailure,
-    VmshiftError,
-    failed_to,
-)
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, VmshiftError, failed_to
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LibvirtClient, libvirt, libvirt_error, translate
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.service import (
     LibvirtVmService,
@@ -39,13 +32,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.service impor
     volume_name,
 )
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.assess import CRITICAL, assess
-from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import (
-    MIB,
-    Journal,
-    copy_disk,
-    disk_digest,
-    verify_disk,
-)
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import MIB, Journal, run_tool, transfer
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import VsphereClient, ssl_context
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import DatastoreFiles, disk_reader, parse_descriptor
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.source_vm import SourceVm
@@ -280,26 +267,12 @@ class Migration:
         journal = Journal(os.path.join(directory, disk["name"] + ".journal"),
                           {"source": disk["source"], "size": disk["size"], "chunk": self.params["chunk_size_mib"] * MIB})
         limit = self.params["bandwidth_limit_mib"]
-        stats = copy_disk(disk_reader(disk["files"], disk["extents"]), disk["size"], disk["part"], journal,
-                          workers=self.params["copy_workers"], chunk=self.params["chunk_size_mib"] * MIB,
-                          rate_limit=limit * MIB if limit else None,
-                          progress_path=os.path.join(directory, disk["name"] + ".progress.json"))
-        started = time.monotonic()
-        bad = verify_disk(disk["part"], disk["size"], stats["chunk_size"], stats["chunk_digests"],
-                          self.params["copy_workers"])
-        if bad:
-            raise OperationFailure(failed_to("verify", "disk", disk["name"], "%d chunk(s) differ from the source after "
-                                             "the copy (first at byte %d)" % (len(bad), bad[0])), offsets=bad[:20])
-        if self.params["disk_format"] == "qcow2":
-            _run(["qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", disk["part"], disk["path"]], "convert", disk["name"])
-            _run(["qemu-img", "compare", "-q", "-f", "raw", "-F", "qcow2", disk["part"], disk["path"]], "verify", disk["name"])
-            os.unlink(disk["part"])
-        else:
-            os.rename(disk["part"], disk["path"])
-        stats["verify_seconds"] = round(time.monotonic() - started, 2)
+        stats = transfer(disk_reader(disk["files"], disk["extents"]), disk["size"], disk["part"], disk["path"],
+                         self.params["disk_format"], journal, workers=self.params["copy_workers"],
+                         chunk=self.params["chunk_size_mib"] * MIB, rate_limit=limit * MIB if limit else None,
+                         progress_path=os.path.join(directory, disk["name"] + ".progress.json"))
         result = {"name": disk["name"], "source": disk["source"], "volume": disk["volume"], "path": disk["path"],
-                  "format": self.params["disk_format"], "sha256_chunks": disk_digest(stats.pop("chunk_digests")),
-                  "skipped": False}
+                  "format": self.params["disk_format"], "skipped": False}
         result.update(stats)
         self.record.data.setdefault("disks", {})[disk["name"]] = result
         self.record.save()
@@ -317,7 +290,7 @@ class Migration:
         path = os.path.join(self.record.directory, "v2v-input.xml")
         with open(path, "w", encoding="utf-8") as f:
             f.write(xml)
-        _run(["virt-v2v-in-place", "-i", "libvirtxml", path], "convert", "guest")
+        run_tool(["virt-v2v-in-place", "-i", "libvirtxml", path], "convert the guest of %s" % self.name)
 
     def define_and_start(self, dom, disks):
         params = self.params
@@ -494,16 +467,6 @@ def _allocated(path):
         return os.stat(path).st_blocks * 512
     except FileNotFoundError:
         return 0
-
-
-def _run(argv, verb, what):
-    try:
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
-    except OSError as exc:
-        raise OperationFailure(failed_to(verb, "disk", what, "%s: %s" % (argv[0], exc)))
-    if proc.returncode != 0:
-        raise OperationFailure(failed_to(verb, "disk", what, "%s exited %d: %s" % (
-            argv[0], proc.returncode, proc.stdout.decode("utf-8", "replace").strip()[-500:])))
 
 
 def _rollback_text(rollback):
