@@ -1,17 +1,19 @@
 # -*- coding: utf-8 -*-
 # Copyright: vmshift.virt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The disk copy engine: a source read in parallel ranged chunks into a sparse raw file, each chunk's
-SHA-256 journaled, the target verified against those checksums, a killed copy resumed.
+"""The disk copy engine: a source read in parallel ranged chunks and written straight into the target
+image (a sparse raw file, or qcow2 through qemu-nbd), zero blocks left as holes, every chunk verified
+and its SHA-256 journaled, a killed copy resumed.
 
-It knows nothing about vSphere or libvirt: ``read(offset, length)`` returns the source's bytes (the
+It knows nothing about vSphere or libvirt: ``read(offset, view)`` fills a buffer with the source's bytes (the
 vSphere datastore reader, or a local file in unit tests) and the target is a path. Threads suffice:
-TLS decryption, hashing and file writes all release the GIL.
+TLS decryption, hashing, socket and file I/O all release the GIL.
 
-The journal is the resume point. A chunk is journaled only after its data was flushed to the target
-(fdatasync), so a journal line never claims bytes that are not on disk, even after a crash of the
-host. A rerun trusts the journal; the final verification reads every chunk back and compares it with
-the checksum taken from the source, so a chunk damaged after it was journaled fails the run.
+Verification: a chunk copied in this run is read back from the target and compared byte for byte
+with what the source sent; only then is it journaled. The journal is the resume point: a chunk is
+journaled only after the target was flushed, so a journal line never claims bytes that are not on
+disk. A rerun skips journaled chunks but reads each back and compares its SHA-256 with the journal,
+so a chunk damaged after it was journaled fails the run.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,9 +29,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import OperationFailure
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.nbd import NbdServer
 
 MIB = 1024 * 1024
-DEFAULT_CHUNK = 64 * MIB
+DEFAULT_CHUNK = 16 * MIB  # per worker: two buffers of this size
 ZERO_BLOCK = 1 * MIB  # zero detection granularity: an all-zero MiB is left as a hole
 _ZEROS = bytes(ZERO_BLOCK)
 JOURNAL_FLUSH_SECONDS = 1.0
@@ -144,45 +147,125 @@ class Progress:
             os.replace(tmp, self.path)
 
 
-def write_chunk(fd, offset, data):
-    """Write the chunk's non-zero MiB blocks; zero blocks stay holes. Returns the bytes written."""
-    view = memoryview(data)
+class RawFile:
+    """A sparse raw file."""
+
+    def __init__(self, path, size):
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        if os.fstat(self.fd).st_size != size:
+            os.ftruncate(self.fd, size)
+
+    def pwrite(self, data, offset):
+        os.pwrite(self.fd, data, offset)
+
+    def readinto(self, view, offset):
+        if os.preadv(self.fd, [view], offset) != len(view):
+            raise OperationFailure("the target ended before byte %d" % (offset + len(view)))
+
+    def flush(self):
+        os.fdatasync(self.fd)
+
+    def close(self):
+        os.close(self.fd)
+
+
+class Qcow2Image:
+    """A qcow2 image written in place through qemu-nbd: no raw staging file, no conversion pass."""
+
+    def __init__(self, path, size, clients):
+        if not os.path.exists(path):
+            run_tool(["qemu-img", "create", "-q", "-f", "qcow2", path, str(size)], "create %s" % path)
+        self.server = NbdServer(path, "qcow2", clients)
+
+    def pwrite(self, data, offset):
+        self.server.connection().pwrite(data, offset)
+
+    def readinto(self, view, offset):
+        self.server.connection().readinto(view, offset)
+
+    def flush(self):
+        self.server.connection().flush()
+
+    def close(self):
+        self.server.close()
+
+
+def open_target(path, fmt, size, fresh, clients):
+    """The target image; ``fresh`` throws away whatever an earlier run left at ``path``."""
+    if fresh and os.path.exists(path):
+        os.unlink(path)
+    return Qcow2Image(path, size, clients + 1) if fmt == "qcow2" else RawFile(path, size)
+
+
+def write_chunk(target, offset, buf, length):
+    """Write the first ``length`` bytes of ``buf`` at ``offset``, runs of non-zero MiB blocks in one write
+    each; zero blocks stay holes (unallocated in qcow2). Returns the bytes written."""
+    view = memoryview(buf)
     written = 0
-    for start in range(0, len(view), ZERO_BLOCK):
-        block = view[start:start + ZERO_BLOCK]
-        if block == _ZEROS[:len(block)]:
-            continue
-        os.pwrite(fd, block, offset + start)
-        written += len(block)
+    run = None  # start of the current run of non-zero blocks
+    for start in list(range(0, length, ZERO_BLOCK)) + [length]:  # the end closes the last run
+        n = min(ZERO_BLOCK, length - start)
+        zero = n == 0 or buf.startswith(_ZEROS if n == ZERO_BLOCK else _ZEROS[:n], start)
+        if not zero and run is None:
+            run = start
+        elif zero and run is not None:
+            target.pwrite(view[run:start], offset + run)
+            written += start - run
+            run = None
     return written
 
 
-def copy_disk(read, size, target, journal, workers=4, chunk=DEFAULT_CHUNK, rate_limit=None, progress_path=None):
-    """Copy ``size`` bytes from ``read(offset, length)`` into the sparse raw file ``target``, resuming
-    from ``journal``. Returns the copy's statistics and every chunk's checksum (in order)."""
+class Buffers(threading.local):
+    """Per worker thread: the chunk read from the source and the same range read back from the target,
+    reused so a copy does not allocate (and fault in) fresh memory for every chunk."""
+
+    def get(self, size):
+        if getattr(self, "size", None) != size:
+            self.size, self.data, self.back = size, bytearray(size), bytearray(size)
+        return self.data, self.back
+
+
+def differ_error(what, bad):
+    return OperationFailure("Failed to verify disk '%s': %d chunk(s) differ from the source after the copy (first at "
+                            "byte %d)" % (what, len(bad), bad[0]), offsets=bad[:20])
+
+
+def copy_disk(read, size, path, fmt, journal, workers=4, chunk=DEFAULT_CHUNK, rate_limit=None, progress_path=None):
+    """Copy ``size`` bytes from ``read(offset, view)`` (fills the view) into the image ``path`` (raw or qcow2), resuming
+    from ``journal``, and verify it: each chunk copied now is read back and compared with the bytes
+    read from the source; each chunk kept from an earlier run is hashed and compared with its
+    journaled checksum. Returns the statistics and every chunk's checksum, in order."""
     chunks = plan_chunks(size, chunk)
     planned = set(chunks)
-    done = dict((o, v) for o, v in journal.load().items() if (o, v[0]) in planned)
-    if not os.path.exists(target):
-        done = {}  # the journal outlived its target: nothing of it can be trusted
+    done = dict((o, v) for o, v in journal.load().items() if (o, v[0]) in planned) if os.path.exists(path) else {}
     journal.start(done)
+    kept = sorted(done)
     todo = [c for c in chunks if c[0] not in done]
     limiter = RateLimit(rate_limit)
     progress = Progress(progress_path, size, sum(v[0] for v in done.values()))
     started = time.monotonic()
     cpu_before = os.times()
     written = 0
-    fd = os.open(target, os.O_RDWR | os.O_CREAT, 0o600)
+    bad = []
+    target = open_target(path, fmt, size, fresh=not done, clients=max(1, workers))
     try:
-        if os.fstat(fd).st_size != size:
-            os.ftruncate(fd, size)
+        buffers = Buffers()
 
         def one(offset, length):
             limiter.take(length)
-            data = read(offset, length)
-            if len(data) != length:
-                raise OperationFailure("the source returned %d bytes at offset %d, not %d" % (len(data), offset, length))
-            return offset, length, digest_of(data), write_chunk(fd, offset, data)
+            data, back = buffers.get(chunk)
+            read(offset, memoryview(data)[:length])
+            sha = hashlib.sha256(memoryview(data)[:length]).hexdigest()
+            nbytes = write_chunk(target, offset, data, length)
+            target.readinto(memoryview(back)[:length], offset)
+            same = data == back if length == chunk else data[:length] == back[:length]
+            return offset, length, sha, nbytes, same
+
+        def recheck(offset):
+            length = done[offset][0]
+            back = buffers.get(chunk)[1]
+            target.readinto(memoryview(back)[:length], offset)
+            return offset if digest_of(memoryview(back)[:length]) != done[offset][1] else None
 
         pending = []
         last_flush = time.monotonic()
@@ -190,13 +273,16 @@ def copy_disk(read, size, target, journal, workers=4, chunk=DEFAULT_CHUNK, rate_
             futures = [pool.submit(one, offset, length) for offset, length in todo]
             try:
                 for future in as_completed(futures):
-                    offset, length, sha, nbytes = future.result()
+                    offset, length, sha, nbytes, same = future.result()
                     written += nbytes
+                    if not same:
+                        bad.append(offset)
+                        continue  # never journaled: a rerun copies it again
                     done[offset] = (length, sha)
                     pending.append((offset, length, sha))
                     progress.add(length)
                     if time.monotonic() - last_flush >= JOURNAL_FLUSH_SECONDS:
-                        os.fdatasync(fd)
+                        target.flush()
                         journal.append(pending)
                         pending, last_flush = [], time.monotonic()
             except BaseException:
@@ -205,41 +291,31 @@ def copy_disk(read, size, target, journal, workers=4, chunk=DEFAULT_CHUNK, rate_
                 raise
             finally:
                 if pending:  # what was copied before a failure is kept for the next run
-                    os.fdatasync(fd)
+                    target.flush()
                     journal.append(pending)
+            copied_at = time.monotonic()
+            bad.extend(offset for offset in pool.map(recheck, kept) if offset is not None)
+        target.flush()
         progress.add(0, force=True)
     finally:
-        os.close(fd)
+        target.close()
+    if bad:
+        raise differ_error(os.path.basename(path), sorted(bad))
     cpu_after = os.times()
-    seconds = time.monotonic() - started
     copied = sum(length for offset, length in todo)
+    seconds = copied_at - started
     return {
         "size_bytes": size,
         "copied_bytes": copied,
         "resumed_bytes": size - copied,
         "written_bytes": written,
         "seconds": round(seconds, 2),
+        "verify_seconds": round(time.monotonic() - copied_at, 2),
         "bytes_per_second": int(copied / seconds) if seconds > 0 else None,
         "cpu_seconds": round((cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system), 2),
         "chunk_digests": [done[offset][1] for offset, length in chunks],
         "chunk_size": chunk,
     }
-
-
-def verify_disk(target, size, chunk, chunk_digests, workers=4):
-    """Read the target back and compare every chunk with the source's checksum; the offsets that differ."""
-    chunks = plan_chunks(size, chunk)
-    if len(chunks) != len(chunk_digests) or os.path.getsize(target) != size:
-        return [0]
-    fd = os.open(target, os.O_RDONLY)
-    try:
-        def check(index):
-            offset, length = chunks[index]
-            return None if digest_of(os.pread(fd, length, offset)) == chunk_digests[index] else offset
-        with ThreadPoolExecutor(max(1, workers)) as pool:
-            return sorted(o for o in pool.map(check, range(len(chunks))) if o is not None)
-    finally:
-        os.close(fd)
 
 
 def run_tool(argv, what):
@@ -254,21 +330,10 @@ def run_tool(argv, what):
 
 
 def transfer(read, size, part, final, fmt, journal, workers=4, chunk=DEFAULT_CHUNK, rate_limit=None, progress_path=None):
-    """A whole disk: copy into ``part`` (resumable), verify it against the source checksums, then make
-    ``final``: a rename for raw, ``qemu-img convert`` plus ``qemu-img compare`` for qcow2. Raises
-    OperationFailure naming the first damaged offset; returns the statistics and the disk checksum."""
-    stats = copy_disk(read, size, part, journal, workers, chunk, rate_limit, progress_path)
-    started = time.monotonic()
-    bad = verify_disk(part, size, chunk, stats["chunk_digests"], workers)
-    if bad:
-        raise OperationFailure("Failed to verify disk '%s': %d chunk(s) differ from the source after the copy (first at "
-                               "byte %d)" % (os.path.basename(final), len(bad), bad[0]), offsets=bad[:20])
-    if fmt == "qcow2":
-        run_tool(["qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", part, final], "convert %s to qcow2" % part)
-        run_tool(["qemu-img", "compare", "-q", "-f", "raw", "-F", "qcow2", part, final], "verify %s against %s" % (final, part))
-        os.unlink(part)
-    else:
-        os.rename(part, final)
-    stats["verify_seconds"] = round(time.monotonic() - started, 2)
+    """A whole disk: copied and verified into ``part`` (resumable), then renamed to ``final``.
+    Raises OperationFailure naming the first damaged offset; returns the statistics and the disk's
+    checksum (``sha256_chunks``)."""
+    stats = copy_disk(read, size, part, fmt, journal, workers, chunk, rate_limit, progress_path)
+    os.rename(part, final)
     stats["sha256_chunks"] = disk_digest(stats.pop("chunk_digests"))
     return stats

@@ -212,9 +212,7 @@ class Migration:
             if disk["present"] and disk["name"] not in copied:
                 problems.append("volume '%s' already exists in pool '%s' and is not from this migration; remove it or "
                                 "set overrides.name" % (disk["volume"], params["pool"]))
-        need = sum(d["size"] for d in disks if not d["present"])
-        if params["disk_format"] == "qcow2" and disks:
-            need += max(d["size"] for d in disks)  # the raw copy and its qcow2 live side by side for a moment
+        need = sum(d["size"] for d in disks if not d["present"])  # the most a copy can take (no zero block)
         already = sum(_allocated(d["part"]) for d in disks)
         available = pool.info()[3] + already
         if need > available:
@@ -265,7 +263,8 @@ class Migration:
         self.actions.append("copy %s to %s" % (disk["source"], disk["volume"]))
         directory = self.record.directory
         journal = Journal(os.path.join(directory, disk["name"] + ".journal"),
-                          {"source": disk["source"], "size": disk["size"], "chunk": self.params["chunk_size_mib"] * MIB})
+                          {"source": disk["source"], "size": disk["size"], "chunk": self.params["chunk_size_mib"] * MIB,
+                           "format": self.params["disk_format"]})
         limit = self.params["bandwidth_limit_mib"]
         stats = transfer(disk_reader(disk["files"], disk["extents"]), disk["size"], disk["part"], disk["path"],
                          self.params["disk_format"], journal, workers=self.params["copy_workers"],

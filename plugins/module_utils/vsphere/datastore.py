@@ -97,43 +97,45 @@ class DatastoreFiles:
             self.local.conn = conn
         return conn
 
-    def _get(self, path, first, last):
-        """Bytes [first, last] of a file (a 206 answer), read into one buffer."""
+    def _get(self, path, offset, view):
+        """Fill ``view`` from the file at ``offset`` (a ranged GET); returns the bytes filled, fewer only at
+        the end of a file (the server answers with what there is)."""
         conn = self._connection()
+        last = offset + len(view) - 1
         try:
-            conn.request("GET", self.url(path), headers={"Cookie": self.cookie, "Range": "bytes=%d-%d" % (first, last)})
+            conn.request("GET", self.url(path), headers={"Cookie": self.cookie, "Range": "bytes=%d-%d" % (offset, last)})
             response = conn.getresponse()
-        except TRANSIENT:
-            self._connection(fresh=True)
-            raise
-        if response.status not in (200, 206):
-            response.read()
-            raise OperationFailure(failed_to("read", "datastore file", path, "HTTP %d %s" % (response.status, response.reason)))
-        # A range past the end of a small file (the descriptor) is answered with what there is.
-        want = response.length if response.length is not None else last - first + 1
-        if response.status == 200:
-            body = response.read()  # the server ignored the range (a small file): cut it ourselves
-            return body[first:last + 1]
-        buf = bytearray(want)
-        view = memoryview(buf)
-        got = 0
-        try:
+            if response.status not in (200, 206):
+                response.read()
+                raise OperationFailure(failed_to("read", "datastore file", path, "HTTP %d %s"
+                                                 % (response.status, response.reason)))
+            if response.status == 200:  # the server ignored the range (a small file): cut it here
+                body = response.read()[offset:last + 1]
+                view[:len(body)] = body
+                return len(body)
+            want = min(len(view), response.length if response.length is not None else len(view))
+            got = 0
             while got < want:
-                n = response.readinto(view[got:])
+                n = response.readinto(view[got:want])
                 if not n:
-                    raise http_client.IncompleteRead(bytes(buf[:got]), want - got)
+                    raise http_client.IncompleteRead(b"", want - got)
                 got += n
+            return got
         except TRANSIENT:
             self._connection(fresh=True)
             raise
-        return buf
 
-    def read(self, path, offset, length):
-        return retry_call(lambda: self._get(path, offset, offset + length - 1), TRANSIENT, retries=4, base=0.5)
+    def readinto(self, path, offset, view):
+        """Fill ``view`` with the file's bytes from ``offset``; transient faults are retried."""
+        got = retry_call(lambda: self._get(path, offset, view), TRANSIENT, retries=4, base=0.5)
+        if got != len(view):
+            raise OperationFailure(failed_to("read", "datastore file", path, "it ended at byte %d, before byte %d"
+                                             % (offset + got, offset + len(view))))
 
     def read_text(self, path, limit=DESCRIPTOR_MAX):
-        data = self.read(path, 0, limit)
-        return bytes(data).decode("utf-8", "replace")
+        buf = bytearray(limit)
+        got = retry_call(lambda: self._get(path, 0, memoryview(buf)), TRANSIENT, retries=4, base=0.5)
+        return bytes(buf[:got]).decode("utf-8", "replace")
 
     def close(self):
         conn = getattr(self.local, "conn", None)
@@ -142,14 +144,15 @@ class DatastoreFiles:
 
 
 def disk_reader(files, extents):
-    """read(offset, length) over a disk's extents; ZERO extents read as zeros."""
-    def read(offset, length):
-        pieces = extent_reads(extents, offset, length)
-        if len(pieces) == 1 and pieces[0][0]["type"] not in ZERO_EXTENTS:
-            extent, file_offset, size = pieces[0]
-            return files.read(extent["file"], file_offset, size)
-        out = bytearray()
-        for extent, file_offset, size in pieces:
-            out += bytes(size) if extent["type"] in ZERO_EXTENTS else files.read(extent["file"], file_offset, size)
-        return out
-    return read
+    """readinto(offset, view) over a disk's extents; ZERO extents read as zeros."""
+    def readinto(offset, view):
+        pos = 0
+        for extent, file_offset, size in extent_reads(extents, offset, len(view)):
+            if extent["type"] in ZERO_EXTENTS:
+                view[pos:pos + size] = bytes(size)
+            else:
+                files.readinto(extent["file"], file_offset, view[pos:pos + size])
+            pos += size
+        if pos != len(view):
+            raise OperationFailure("the disk's extents end at byte %d, before byte %d" % (offset + pos, offset + len(view)))
+    return readinto

@@ -6,35 +6,38 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import shutil
+import subprocess
 
 import pytest
 
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import OperationFailure
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import (
     MIB,
     Journal,
     RateLimit,
     copy_disk,
     plan_chunks,
-    verify_disk,
+    write_chunk,
 )
 
 
 @pytest.fixture
 def source(tmp_path):
-    """6 MiB: random, a zero MiB, random, then two zero MiB and a tail of 100 random bytes."""
+    """6 MiB: random, a zero MiB, random, then two zero MiB and a tail of one random sector."""
     path = tmp_path / "source.raw"
-    data = os.urandom(MIB) + bytes(MIB) + os.urandom(2 * MIB) + bytes(2 * MIB) + os.urandom(100)
+    data = os.urandom(MIB) + bytes(MIB) + os.urandom(2 * MIB) + bytes(2 * MIB) + os.urandom(512)
     path.write_bytes(data)
     return str(path), data
 
 
 def reader(path, log=None):
-    def read(offset, length):
+    def read(offset, view):
         if log is not None:
             log.append(offset)
         with open(path, "rb") as f:
             f.seek(offset)
-            return f.read(length)
+            assert f.readinto(view) == len(view)
     return read
 
 
@@ -47,77 +50,104 @@ def test_plan_covers_the_disk_with_a_short_last_chunk():
     assert plan_chunks(0, 4) == []
 
 
-def test_copy_is_exact_sparse_and_verified(tmp_path, source):
+def image_bytes(path, fmt):
+    """The guest-visible bytes of an image (qemu-img for qcow2)."""
+    if fmt == "qcow2":
+        raw = path + ".check"
+        subprocess.run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", path, raw], check=True)
+        path = raw
+    with open(path, "rb") as f:
+        return f.read()
+
+
+needs_qemu_img = pytest.mark.skipif(shutil.which("qemu-nbd") is None, reason="qemu-utils is not installed")
+FORMATS = ["raw", pytest.param("qcow2", marks=needs_qemu_img)]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_copy_is_exact_sparse_and_verified(tmp_path, source, fmt):
     path, data = source
-    target = str(tmp_path / "target.raw")
-    stats = copy_disk(reader(path), len(data), target, journal_for(tmp_path, data, 2 * MIB), workers=3, chunk=2 * MIB)
-    with open(target, "rb") as f:
-        assert f.read() == data
-    assert stats["written_bytes"] == 3 * MIB + 100  # the zero MiBs were not written
-    assert os.stat(target).st_blocks * 512 < len(data) - 2 * MIB  # and are holes
-    assert verify_disk(target, len(data), 2 * MIB, stats["chunk_digests"]) == []
+    target = str(tmp_path / "target")
+    stats = copy_disk(reader(path), len(data), target, fmt, journal_for(tmp_path, data, 2 * MIB), workers=3, chunk=2 * MIB)
+    assert image_bytes(target, fmt) == data
+    assert stats["written_bytes"] == 3 * MIB + 512  # the zero MiBs were not written
+    assert os.stat(target).st_blocks * 512 < len(data) - 2 * MIB  # and take no space
+    assert len(stats["chunk_digests"]) == 4
 
 
-def test_a_damaged_byte_is_found(tmp_path, source):
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_rerun_resumes_from_the_journal(tmp_path, source, fmt):
     path, data = source
-    target = str(tmp_path / "target.raw")
-    stats = copy_disk(reader(path), len(data), target, journal_for(tmp_path, data, MIB), chunk=MIB)
-    with open(target, "r+b") as f:
-        f.seek(3 * MIB + 7)
-        byte = f.read(1)
-        f.seek(3 * MIB + 7)
-        f.write(bytes([byte[0] ^ 1]))
-    assert verify_disk(target, len(data), MIB, stats["chunk_digests"]) == [3 * MIB]
-
-
-def test_a_rerun_resumes_from_the_journal(tmp_path, source):
-    path, data = source
-    target = str(tmp_path / "target.raw")
+    target = str(tmp_path / "target")
     journal = journal_for(tmp_path, data, MIB)
 
-    def failing(offset, length):
+    def failing(offset, view):
         if offset >= 4 * MIB:
             raise OSError("connection reset")
-        return reader(path)(offset, length)
+        reader(path)(offset, view)
     with pytest.raises(OSError):
-        copy_disk(failing, len(data), target, journal, workers=1, chunk=MIB)
+        copy_disk(failing, len(data), target, fmt, journal, workers=1, chunk=MIB)
     kept = journal.load()
     assert sorted(kept) == [0, MIB, 2 * MIB, 3 * MIB]  # what was copied before the failure is journaled
     reads = []
-    stats = copy_disk(reader(path, reads), len(data), target, journal, workers=2, chunk=MIB)
+    stats = copy_disk(reader(path, reads), len(data), target, fmt, journal, workers=2, chunk=MIB)
     assert sorted(reads) == [4 * MIB, 5 * MIB, 6 * MIB]
     assert stats["resumed_bytes"] == 4 * MIB
-    with open(target, "rb") as f:
-        assert f.read() == data
-    assert verify_disk(target, len(data), MIB, stats["chunk_digests"]) == []
+    assert image_bytes(target, fmt) == data
+
+
+def test_a_byte_damaged_after_it_was_journaled_fails_the_rerun(tmp_path, source):
+    path, data = source
+    target = str(tmp_path / "target")
+    journal = journal_for(tmp_path, data, MIB)
+
+    def failing(offset, view):
+        if offset >= 4 * MIB:
+            raise OSError("connection reset")
+        reader(path)(offset, view)
+    with pytest.raises(OSError):
+        copy_disk(failing, len(data), target, "raw", journal, workers=1, chunk=MIB)
+    with open(target, "r+b") as f:
+        f.seek(2 * MIB + 7)
+        byte = f.read(1)
+        f.seek(2 * MIB + 7)
+        f.write(bytes([byte[0] ^ 1]))
+    with pytest.raises(OperationFailure, match=r"1 chunk\(s\) differ from the source after the copy \(first at byte 2097152\)"):
+        copy_disk(reader(path), len(data), target, "raw", journal, chunk=MIB)
 
 
 def test_a_journal_of_another_copy_or_without_its_target_is_not_trusted(tmp_path, source):
     path, data = source
     target = str(tmp_path / "target.raw")
-    copy_disk(reader(path), len(data), target, journal_for(tmp_path, data, MIB), chunk=MIB)
+    copy_disk(reader(path), len(data), target, "raw", journal_for(tmp_path, data, MIB), chunk=MIB)
     other = Journal(str(tmp_path / "copy.journal"), {"source": "another", "size": len(data), "chunk": MIB})
     assert other.load() == {}
     os.unlink(target)
     reads = []
-    copy_disk(reader(path, reads), len(data), target, journal_for(tmp_path, data, MIB), chunk=MIB)
+    copy_disk(reader(path, reads), len(data), target, "raw", journal_for(tmp_path, data, MIB), chunk=MIB)
     assert len(reads) == 7
 
 
 def test_a_torn_journal_line_keeps_what_is_before_it(tmp_path, source):
     path, data = source
     journal = journal_for(tmp_path, data, MIB)
-    copy_disk(reader(path), len(data), str(tmp_path / "t.raw"), journal, chunk=MIB)
+    copy_disk(reader(path), len(data), str(tmp_path / "t.raw"), "raw", journal, chunk=MIB)
     with open(journal.path, "a") as f:
         f.write('{"o": 99, "l"')
     assert len(journal.load()) == 7
 
 
-def test_a_short_read_fails_the_copy(tmp_path, source):
-    path, data = source
-    with pytest.raises(Exception, match="returned 10 bytes"):
-        copy_disk(lambda offset, length: b"x" * 10, len(data), str(tmp_path / "t.raw"),
-                  journal_for(tmp_path, data, MIB), chunk=MIB)
+def test_write_chunk_writes_runs_of_non_zero_blocks_only():
+    class Target:
+        def __init__(self):
+            self.writes = []
+
+        def pwrite(self, view, offset):
+            self.writes.append((offset, len(view)))
+    buf = bytearray(MIB) + bytearray(b"x" * (2 * MIB)) + bytearray(MIB) + bytearray(b"y" * 512)
+    target = Target()
+    assert write_chunk(target, 100, buf, len(buf)) == 2 * MIB + 512
+    assert target.writes == [(100 + MIB, 2 * MIB), (100 + 4 * MIB, 512)]
 
 
 def test_rate_limit_spaces_the_grants():

@@ -6,7 +6,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, OperationFailure
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import disk_reader, extent_reads, parse_descriptor
 
 # As qemu-img writes it (monolithicFlat), and as ESXi does for a VMFS disk split in two.
@@ -58,8 +58,14 @@ def test_reads_across_extents_are_split_and_zero_extents_read_as_zeros():
 
     class Files:
         @staticmethod
-        def read(path, offset, length):
-            return (path * 100).encode()[offset:offset + length]
+        def readinto(path, offset, view):
+            view[:] = (path * 100).encode()[offset:offset + len(view)]
     read = disk_reader(Files(), extents)
-    assert read(8, 4) == b"aabb"
-    assert read(18, 6) == b"bb\x00\x00\x00\x00"
+    buf = bytearray(4)
+    read(8, memoryview(buf))
+    assert buf == b"aabb"
+    buf = bytearray(6)
+    read(18, memoryview(buf))
+    assert buf == b"bb\x00\x00\x00\x00"
+    with pytest.raises(OperationFailure, match="extents end at byte 24, before byte 26"):
+        read(20, memoryview(bytearray(6)))

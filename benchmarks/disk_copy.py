@@ -1,0 +1,190 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The disk copy engine against curl, side by side in one run, over the lab simulator's HTTPS
+/folder endpoint (loopback TLS).
+
+    bash benchmarks/run.sh disk_copy [--sizes-gib 1,4] [--workers 4]
+
+Disks are random data with zero regions (16 MiB of every 64 MiB), put into simulator VMs by the
+lab's workload helper. Measured in the same run, each on a cold target file:
+  curl -o (one stream)             vs  the engine, raw out and qcow2 out (copy + verify + finalise)
+  four curl -o at once (4 disks)   vs  four engines at once (4 processes, as 4 vm_migrate tasks)
+  curl -o, then qemu-img convert   (the usual two-step qcow2 route)
+Printed: seconds, MB/s, CPU seconds per GiB, and the ratios against curl (>1 = the engine is faster).
+"""
+import argparse
+import json
+import multiprocessing
+import os
+import shutil
+import ssl
+import subprocess
+import sys
+import time
+
+from pyVim.connect import Disconnect, SmartConnect
+
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import MIB, Journal, transfer
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import DatastoreFiles, disk_reader, parse_descriptor
+
+GIB = 1024 * MIB
+LAB = os.environ.get("VMSHIFT_LAB_DIR", "/var/lib/vmshift-lab")
+WORK = os.path.join(LAB, "bench-disk")
+OUT = os.path.join(LAB, "pool")  # where vm_migrate writes: the lab pool's filesystem
+CA = os.environ["VMSHIFT_LAB_CA"]
+HOST, PORT = os.environ["VMWARE_HOST"], int(os.environ["VMWARE_PORT"])
+WORKLOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lab", "workload.py")
+
+
+def make_image(path, size):
+    """Random data, 16 MiB of zeros in every 64 MiB."""
+    if os.path.exists(path) and os.path.getsize(path) == size:
+        return
+    with open(path, "wb") as f:
+        for offset in range(0, size, 64 * MIB):
+            f.write(os.urandom(48 * MIB))
+            f.truncate(offset + 64 * MIB)
+            f.seek(offset + 64 * MIB)
+
+
+def source_vm(name, image):
+    env = dict(os.environ, VMWARE_CA_PATH=CA)
+    out = subprocess.run([sys.executable, WORKLOAD, "create", name, image, "--power", "off"], env=env, check=True,
+                         stdout=subprocess.PIPE, text=True).stdout
+    info = json.loads(out)
+    ds, path = info["disk"][1:].split("] ", 1)
+    return {"datacenter": info["datacenter"], "datastore": ds, "path": path, "flat": path[:-5] + "-flat.vmdk"}
+
+
+def cookie():
+    si = SmartConnect(host=HOST, port=PORT, user=os.environ["VMWARE_USER"], pwd=os.environ["VMWARE_PASSWORD"],
+                      sslContext=ssl.create_default_context(cafile=CA))
+    value = si._stub.cookie
+    return si, value
+
+
+def url(vm):
+    return "https://%s:%d/folder/%s?dcPath=%s&dsName=%s" % (HOST, PORT, vm["flat"], vm["datacenter"], vm["datastore"])
+
+
+def clean(*paths):
+    for path in paths:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+def children_cpu():
+    usage = os.times()
+    return usage.children_user + usage.children_system
+
+
+def own_cpu():
+    usage = os.times()
+    return usage.user + usage.system
+
+
+def curl_cmd(vm, session, target):
+    return ["curl", "-sf", "--cacert", CA, "-H", "Cookie: " + session.split(";")[0], "-o", target, url(vm)]
+
+
+def run_curls(vms, session):
+    targets = [os.path.join(OUT, "bench-curl-%d.raw" % i) for i in range(len(vms))]
+    clean(*targets)
+    cpu, start = children_cpu(), time.monotonic()
+    procs = [subprocess.Popen(curl_cmd(vm, session, t)) for vm, t in zip(vms, targets)]
+    if any(p.wait() != 0 for p in procs):
+        sys.exit("curl failed")
+    result = time.monotonic() - start, children_cpu() - cpu
+    clean(*targets)
+    return result
+
+
+def engine(vm, session, fmt, workers, index=0):
+    """What vm_migrate does for one disk: descriptor, copy, verify, finalise. Returns (seconds, cpu, stats)."""
+    context = ssl.create_default_context(cafile=CA)
+    files = DatastoreFiles(HOST, PORT, context, session, vm["datacenter"], vm["datastore"])
+    part = os.path.join(OUT, "bench-engine-%d.part" % index)
+    final = os.path.join(OUT, "bench-engine-%d.%s" % (index, fmt))
+    journal = Journal(os.path.join(WORK, "bench-%d.journal" % index), {"i": index})
+    clean(part, final, journal.path)
+    cpu, start = own_cpu(), time.monotonic()
+    extents = parse_descriptor(files.read_text(vm["path"]), vm["path"])
+    size = sum(e["size"] for e in extents)
+    stats = transfer(disk_reader(files, extents), size, part, final, fmt, journal, workers=workers)
+    seconds, used = time.monotonic() - start, own_cpu() - cpu
+    stats["allocated_bytes"] = os.stat(final).st_blocks * 512
+    files.close()
+    clean(part, final, journal.path)
+    return seconds, used, stats
+
+
+def engine_worker(args):
+    return engine(*args)
+
+
+def row(label, seconds, cpu, nbytes, base=None):
+    ratio = "" if base is None else "%8.2fx" % (base / seconds)
+    print("  %-44s %7.2f s %8.0f MB/s %6.2f CPU-s/GiB %s" % (label, seconds, nbytes / seconds / 1e6,
+                                                            cpu / (nbytes / GIB), ratio))
+    return base / seconds if base else None
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes-gib", default="1,4")
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    os.makedirs(WORK, exist_ok=True)
+    si, session = cookie()
+    ratios = {}
+    try:
+        for gib in [int(s) for s in args.sizes_gib.split(",")]:
+            size = gib * GIB
+            image = os.path.join(WORK, "disk-%dg.raw" % gib)
+            make_image(image, size)
+            vm = source_vm("bench-disk-%dg" % gib, image)
+            print("\n%d GiB disk (25%% zeros), %d workers per engine" % (gib, args.workers))
+            curl_s, curl_cpu = run_curls([vm], session)
+            base = curl_s
+            row("curl -o (one stream)", curl_s, curl_cpu, size)
+            s, cpu, stats = engine(vm, session, "raw", args.workers)
+            ratios["%dG raw vs curl" % gib] = row("engine, raw out (copy+verify)", s, cpu, size, base)
+            holes = stats["allocated_bytes"] <= size - size // 4 + MIB
+            print("  %-44s %s (allocated %d MiB of %d MiB)" % ("zero regions left unallocated", holes,
+                                                               stats["allocated_bytes"] // MIB, size // MIB))
+            s, cpu, stats = engine(vm, session, "qcow2", args.workers)
+            ratios["%dG qcow2 vs curl" % gib] = row("engine, qcow2 out via qemu-nbd (copy+verify)", s, cpu, size, base)
+            target = os.path.join(OUT, "bench-curl-convert.raw")
+            qcow = target + ".qcow2"
+            clean(target, qcow)
+            cpu0, start = children_cpu(), time.monotonic()
+            subprocess.run(curl_cmd(vm, session, target), check=True)
+            subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", target, qcow], check=True)
+            row("curl -o, then qemu-img convert (qcow2)", time.monotonic() - start, children_cpu() - cpu0, size, base)
+            clean(target, qcow)
+        image = os.path.join(WORK, "disk-1g.raw")
+        make_image(image, GIB)
+        vms = [source_vm("bench-disk-par%d" % i, image) for i in range(4)]
+        print("\nfour 1 GiB disks at once")
+        curl_s, curl_cpu = run_curls(vms, session)
+        row("four curl -o at once", curl_s, curl_cpu, 4 * GIB)
+        start = time.monotonic()
+        with multiprocessing.get_context("fork").Pool(4) as pool:
+            results = pool.map(engine_worker, [(v, session, "raw", args.workers, i) for i, v in enumerate(vms)])
+        ratios["4x1G raw vs 4 curls"] = row("four engines at once, raw out", time.monotonic() - start,
+                                            sum(r[1] for r in results), 4 * GIB, curl_s)
+    finally:
+        Disconnect(si)
+        env = dict(os.environ, VMWARE_CA_PATH=CA)
+        for name in ["bench-disk-%sg" % s for s in args.sizes_gib.split(",")] + ["bench-disk-par%d" % i for i in range(4)]:
+            subprocess.run([sys.executable, WORKLOAD, "delete", name], env=env, check=False)
+    goals = {"raw vs curl": 1.0, "qcow2 vs curl": 0.9, "raw vs 4 curls": 0.9}
+    print("\nratios (engine speed / curl speed; goal in brackets)")
+    for key, value in ratios.items():
+        goal = next(g for k, g in goals.items() if key.endswith(k))
+        print("  %-28s %5.2f  [>= %.1f] %s" % (key, value, goal, "met" if value >= goal else "NOT met"))
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
