@@ -6,9 +6,9 @@ create, merge patch, delete, 404/409) from the `kmock` package, over TLS with th
 bearer token. kmock merges patches as plain dicts (no strategic merge, no server-side apply), so the
 collection keeps to what is portable: create, JSON merge patch, delete.
 
-The operators' part (KubeVirt, CDI, nmstate, MTV) is played by `StandInController` below: it sets
-status conditions the way the operators would, after a short delay. It does NOT run VMs, import
-disks or configure node networking; tests that rely on it say so.
+The operators' part (KubeVirt, CDI, nmstate, MTV) is played by `StandInController` and
+`StandInNmstate` below: they set status conditions the way the operators would, after a short delay.
+They do NOT run VMs, import disks or configure node networking; tests that rely on them say so.
 
 Usage: k8s_emulator.py --port 16443 --cert C --key K --token-file T
 """
@@ -146,6 +146,11 @@ class LabKubernetes(kmock.KubernetesEmulator):
         return status_response(405, "MethodNotAllowed", "not supported by the lab emulator")
 
     async def _handle(self, request):
+        if request.action == kmock.action.UPDATE and isinstance(request.data, dict) and "spec" in request.data:
+            # As the API server does for a resource with a status subresource: a spec change is a new generation.
+            obj = live_object(self, request.resource, request.namespace, request.name)
+            if obj is not None:
+                request.data.setdefault("metadata", {})["generation"] = (obj.raw.get("metadata", {}).get("generation") or 1) + 1
         if request.action == kmock.action.CREATE and isinstance(request.data, dict):
             meta = request.data.setdefault("metadata", {})
             meta.setdefault("uid", str(uuid.uuid4()))
@@ -192,6 +197,7 @@ class StandInController:
         self.emulator = emulator
         self.delay = delay
         self.pending = {}
+        self.nmstate = StandInNmstate(emulator, delay)
 
     async def run(self):
         while True:
@@ -234,6 +240,7 @@ class StandInController:
     def reconcile(self):
         self.garbage_collect()
         now = asyncio.get_event_loop().time()
+        self.nmstate.reconcile(now)
         for (resource, namespace, name), obj in list(self.emulator.objects.items()):
             if obj.deleted or resource != self.VM:
                 continue
@@ -276,6 +283,138 @@ class StandInController:
         }})
 
 
+# The lab "cluster": three workers; worker-2 has one NIC less (eth3), as mixed hardware does.
+LAB_NODES = {"worker-0": ["eth0", "eth1", "eth2", "eth3"], "worker-1": ["eth0", "eth1", "eth2", "eth3"],
+             "worker-2": ["eth0", "eth1", "eth2"]}
+
+
+def seed_nodes(emulator):
+    """Nodes and their NodeNetworkStates, as the nmstate handler reports them."""
+    for node, nics in LAB_NODES.items():
+        emulator.objects[kmock.resource("", "v1", "nodes"), None, node] = {
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": node, "uid": str(uuid.uuid4()), "resourceVersion": "1",
+                         "labels": {"kubernetes.io/hostname": node, "node-role.kubernetes.io/worker": ""}}}
+        interfaces = [{"name": nic, "type": "ethernet", "state": "up" if nic == "eth0" else "down", "mtu": 1500,
+                       "ipv4": {"enabled": nic == "eth0", "dhcp": nic == "eth0"}} for nic in nics]
+        emulator.objects[StandInNmstate.NNS, None, node] = {
+            "apiVersion": "nmstate.io/v1beta1", "kind": "NodeNetworkState",
+            "metadata": {"name": node, "uid": str(uuid.uuid4()), "resourceVersion": "1"},
+            "status": {"currentState": {"interfaces": interfaces}, "lastSuccessfulUpdateTime": _now()}}
+
+
+class StandInNmstate:
+    """STAND-IN for the kubernetes-nmstate operator. Nothing is configured on any node: it plays the
+    objects and status the operator writes.
+
+    For each new generation of a NodeNetworkConfigurationPolicy: the policy goes Progressing and each
+    selected node gets an enactment (``<node>.<policy>``, labels nmstate.io/policy and nmstate.io/node,
+    status.policyGeneration). After ``delay`` seconds each node succeeds, unless the desired state
+    names a port or VLAN base interface that the node does not have and the state does not define:
+    then its enactment is Failing with the message nmstate would give, and the policy is Degraded.
+    A node that succeeds has its NodeNetworkState updated (interfaces added, replaced or removed).
+    """
+
+    NNCP = kmock.resource("nmstate.io", "v1", "nodenetworkconfigurationpolicies")
+    NNCE = kmock.resource("nmstate.io", "v1beta1", "nodenetworkconfigurationenactments")
+    NNS = kmock.resource("nmstate.io", "v1beta1", "nodenetworkstates")
+    NODE = kmock.resource("", "v1", "nodes")
+
+    def __init__(self, emulator, delay=0.5):
+        self.emulator = emulator
+        self.delay = delay
+        self.seen = {}  # policy -> (generation, first seen)
+
+    def nodes(self, selector):
+        return sorted(name for (res, _ns, name), obj in self.emulator.objects.items()
+                      if res == self.NODE and not obj.deleted
+                      and all((obj.raw["metadata"].get("labels") or {}).get(k) == v for k, v in (selector or {}).items()))
+
+    @staticmethod
+    def references(desired):
+        refs = []
+        for iface in desired.get("interfaces") or []:
+            if iface.get("state") == "absent":
+                continue
+            for key in ("link-aggregation", "bridge"):
+                config = iface.get(key) or {}
+                for port in (config.get("port") or config.get("slaves") or []):
+                    refs.append(port.get("name") if isinstance(port, dict) else port)
+            if iface.get("vlan"):
+                refs.append(iface["vlan"].get("base-iface"))
+        return refs
+
+    def enact(self, policy, node, generation, conditions):
+        key = (self.NNCE, None, "%s.%s" % (node, policy))
+        body = {"apiVersion": "nmstate.io/v1beta1", "kind": "NodeNetworkConfigurationEnactment",
+                "metadata": {"name": key[2], "uid": str(uuid.uuid4()), "resourceVersion": str(next_version()),
+                             "labels": {"nmstate.io/policy": policy, "nmstate.io/node": node}},
+                "status": {"policyGeneration": generation, "conditions": conditions}}
+        self.emulator.objects[key] = body
+
+    def apply_to_node(self, node, desired):
+        nns = live_object(self.emulator, self.NNS, None, node)
+        current = dict((i["name"], i) for i in nns.raw["status"]["currentState"]["interfaces"])
+        for iface in desired.get("interfaces") or []:
+            if iface.get("state") == "absent":
+                current.pop(iface["name"], None)
+            else:
+                current[iface["name"]] = dict(current.get(iface["name"], {}), **iface)
+        nns.patch({"status": {"currentState": {"interfaces": list(current.values())}, "lastSuccessfulUpdateTime": _now()}})
+
+    def reconcile(self, now):
+        for (res, _ns, name), obj in list(self.emulator.objects.items()):
+            if res == self.NNCE and not obj.deleted:
+                policy = (obj.raw["metadata"].get("labels") or {}).get("nmstate.io/policy")
+                if live_object(self.emulator, self.NNCP, None, policy) is None:
+                    obj.delete()  # the enactments go with their policy
+            if res != self.NNCP or obj.deleted:
+                continue
+            generation = obj.raw["metadata"].get("generation") or 1
+            seen = self.seen.get(name)
+            if seen is None or seen[0] != generation:
+                self.seen[name] = (generation, now)
+                for node in self.nodes(obj.raw["spec"].get("nodeSelector")):
+                    self.enact(name, node, generation, [_cond("Progressing", "True", "ConfigurationProgressing", "")])
+                obj.patch({"status": {"conditions": [
+                    _cond("Available", "Unknown", "ConfigurationProgressing", ""),
+                    _cond("Degraded", "Unknown", "ConfigurationProgressing", ""),
+                    _cond("Progressing", "True", "ConfigurationProgressing", "policy is progressing")]}})
+                continue
+            if seen[1] is None or now - seen[1] < self.delay:
+                continue
+            self.seen[name] = (generation, None)  # settled
+            desired = obj.raw["spec"].get("desiredState") or {}
+            defined = set(i.get("name") for i in desired.get("interfaces") or [])
+            nodes = self.nodes(obj.raw["spec"].get("nodeSelector"))
+            failed = 0
+            for node in nodes:
+                nns = live_object(self.emulator, self.NNS, None, node)
+                have = set(i["name"] for i in nns.raw["status"]["currentState"]["interfaces"]) | defined
+                missing = [ref for ref in self.references(desired) if ref not in have]
+                if missing:
+                    failed += 1
+                    message = ("error reconciling NodeNetworkConfigurationPolicy on node %s at desired state apply: "
+                               "failed to execute nmstatectl set: InvalidArgument: Interface %s not found" % (node, missing[0]))
+                    self.enact(name, node, generation, [_cond("Failing", "True", "FailedToConfigure", message)])
+                else:
+                    self.apply_to_node(node, desired)
+                    self.enact(name, node, generation, [_cond("Available", "True", "SuccessfullyConfigured",
+                                                              "successfully reconciled")])
+            if failed:
+                conditions = [_cond("Degraded", "True", "FailedToConfigure", "%d/%d nodes failed to configure" % (failed, len(nodes))),
+                              _cond("Available", "False", "FailedToConfigure", "")]
+            else:
+                conditions = [_cond("Available", "True", "SuccessfullyConfigured",
+                                    "%d/%d nodes successfully configured" % (len(nodes), len(nodes))),
+                              _cond("Degraded", "False", "SuccessfullyConfigured", "")]
+            obj.patch({"status": {"conditions": conditions}})
+
+
+def _cond(kind, status, reason, message):
+    return {"type": kind, "status": status, "reason": reason, "message": message, "lastTransitionTime": _now()}
+
+
 class TLSServer(aiohttp.test_utils.RawTestServer):
     ssl_context = None
 
@@ -301,6 +440,7 @@ async def serve(args):
         emulator.objects[kmock.resource("", "v1", "namespaces"), None, ns] = {
             "apiVersion": "v1", "kind": "Namespace",
             "metadata": {"name": ns, "uid": str(uuid.uuid4()), "resourceVersion": "1"}}
+    seed_nodes(emulator)
     controller = StandInController(emulator)
     async with emulator, kmock.Server(emulator, host=args.host, port=args.port, server_cls=TLSServer):
         LOG.info("lab Kubernetes emulator (stand-in) on https://%s:%s", args.host, args.port)

@@ -30,7 +30,7 @@ APT_PACKAGES=(
   libvirt-daemon-system libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev pkg-config
   qemu-system-x86 qemu-utils ovmf dnsmasq-base iproute2 genisoimage
   syslinux syslinux-common mtools dosfstools cpio
-  openssl curl git python3-venv python3-dev openssh-server openssh-client
+  openssl curl git python3-venv python3-dev openssh-server openssh-client iputils-ping
 )
 
 log() { printf '[lab %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

@@ -46,6 +46,22 @@ MERGE_PATCH = "application/merge-patch+json"
 TRANSIENT_STATUS = (429, 500, 502, 503, 504)
 
 
+def merge_patch(current, desired):
+    """The JSON merge patch (RFC 7386) that turns ``current`` into ``desired``: changed keys set, removed
+    keys null, lists and scalars replaced whole; {} when they are equal."""
+    if not isinstance(current, dict) or not isinstance(desired, dict):
+        return desired
+    patch = {}
+    for key in set(current) | set(desired):
+        if key not in desired:
+            patch[key] = None
+        elif key not in current:
+            patch[key] = desired[key]
+        elif current[key] != desired[key]:
+            patch[key] = merge_patch(current[key], desired[key]) if isinstance(desired[key], dict) else desired[key]
+    return patch
+
+
 def transient(exc):
     return getattr(exc, "status", None) in TRANSIENT_STATUS
 
@@ -141,6 +157,15 @@ class KubeClient:
             if getattr(exc, "status", None) == 404:
                 return None
             raise translate(exc, "get", kind, name, self.host)
+
+    def list(self, api_version, kind, namespace=None, label_selector=None):
+        """The objects as dicts."""
+        res = self.resource(api_version, kind)
+        try:
+            result = self.call(lambda: res.get(namespace=namespace, label_selector=label_selector)).to_dict()
+        except api_errors() as exc:
+            raise translate(exc, "list", kind + "s", None, self.host)
+        return result.get("items") or []
 
     def create(self, body):
         res = self.resource(body["apiVersion"], body["kind"])
