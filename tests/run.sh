@@ -24,7 +24,7 @@ lab_env() {
   source "$LAB_DIR/env.sh"
   mkdir -p "$LINKED/ansible_collections/vmshift"
   ln -sfn "$REPO" "$LINKED/ansible_collections/vmshift/virt"
-  export ANSIBLE_COLLECTIONS_PATH="$LINKED"
+  export ANSIBLE_COLLECTIONS_PATH="$LINKED" VMSHIFT_REPO="$REPO"
   export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
   export ANSIBLE_FORCE_COLOR=false PY_COLORS=0
 }

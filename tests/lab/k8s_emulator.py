@@ -294,7 +294,8 @@ def seed_nodes(emulator):
         emulator.objects[kmock.resource("", "v1", "nodes"), None, node] = {
             "apiVersion": "v1", "kind": "Node",
             "metadata": {"name": node, "uid": str(uuid.uuid4()), "resourceVersion": "1",
-                         "labels": {"kubernetes.io/hostname": node, "node-role.kubernetes.io/worker": ""}}}
+                         "labels": {"kubernetes.io/hostname": node, "node-role.kubernetes.io/worker": "",
+                                    "vmshift-lab/nic-count": str(len(nics))}}}
         interfaces = [{"name": nic, "type": "ethernet", "state": "up" if nic == "eth0" else "down", "mtu": 1500,
                        "ipv4": {"enabled": nic == "eth0", "dhcp": nic == "eth0"}} for nic in nics]
         emulator.objects[StandInNmstate.NNS, None, node] = {

@@ -139,9 +139,9 @@ class HostNetwork:
         _rc, out = self.cmd(["ip", "-j", "route", "show", "default"], "read routes of", check=True)
         return sorted(set(r["gateway"] for r in json.loads(out or "[]") if r.get("gateway")))
 
-    def probe(self):
+    def probe(self, gateways):
         """Each target answers a ping within probe_timeout seconds: [{target, ok, seconds}]."""
-        targets = (self.gateways() if self.params["probe_gateway"] else []) + list(self.params["probe_targets"] or [])
+        targets = gateways + [t for t in self.params["probe_targets"] or [] if t not in gateways]
         results = []
         deadline = self.clock() + self.params["probe_timeout"]
         for target in targets:
@@ -165,6 +165,9 @@ class HostNetwork:
         if not changed or self.check_mode:
             result["actions"] = self.actions + (["apply with checkpoint, probe, commit"] if changed else [])
             return result
+        # The gateways the host has now are the ones it must still reach after the change (a change
+        # that drops the default route must not pass for want of a gateway to ping).
+        gateways = self.gateways() if params["probe_gateway"] else []
         os.makedirs(params["state_dir"], mode=0o700, exist_ok=True)
         fd, path = tempfile.mkstemp(prefix="desired-", suffix=".json", dir=params["state_dir"])
         with os.fdopen(fd, "w") as f:
@@ -178,7 +181,7 @@ class HostNetwork:
             except OperationFailure:
                 self.nmstatectl("rollback", what="roll back", check=False)  # nmstate normally has, on a failed apply
                 raise
-            probes = self.probe()
+            probes = self.probe(gateways)
             result["probes"] = probes
             if all(p["ok"] for p in probes):
                 self.nmstatectl("commit", what="commit")

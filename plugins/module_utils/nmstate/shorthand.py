@@ -35,8 +35,19 @@ def _check_keys(item, allowed, where):
         raise InvalidInput("%s '%s' has unknown keys %s; known: %s" % (where, item["name"], unknown, ", ".join(allowed)))
 
 
+def default_route(item, routes):
+    """A short-form ipv4.gateway becomes the default route through that interface."""
+    gateway = (item.get("ipv4") or {}).get("gateway")
+    if gateway:
+        try:
+            ipaddress.ip_address(str(gateway))
+        except ValueError:
+            raise InvalidInput("'%s' ipv4.gateway %r is not an IP address" % (item["name"], gateway))
+        routes.append({"destination": "0.0.0.0/0", "next-hop-address": str(gateway), "next-hop-interface": item["name"]})
+
+
 def ipv4_config(value, where):
-    """None -> disabled; {dhcp: true}; {address: 192.0.2.10/24} or a list of them."""
+    """None -> disabled; {dhcp: true}; {address: 192.0.2.10/24} or a list of them (and gateway)."""
     if not value:
         return {"enabled": False}
     if value.get("dhcp"):
@@ -62,6 +73,7 @@ def vlan_iface_name(bridge, vlan):
 def render(bonds=None, bridges=None, vm_networks=None, target="host", state="present", namespace="default"):
     """{desired_state, attachments (cluster), vm_bridges (VM network -> bridge a libvirt NIC uses)}."""
     interfaces = []
+    routes = []
     absent = state == "absent"
     for bond in bonds or []:
         _check_keys(bond, BOND_KEYS, "bond")
@@ -79,6 +91,7 @@ def render(bonds=None, bridges=None, vm_networks=None, target="host", state="pre
         if bond.get("mtu"):
             iface["mtu"] = bond["mtu"]
         interfaces.append(iface)
+        default_route(bond, routes)
     for bridge in bridges or []:
         _check_keys(bridge, BRIDGE_KEYS, "bridge")
         if absent:
@@ -92,6 +105,7 @@ def render(bonds=None, bridges=None, vm_networks=None, target="host", state="pre
         if bridge.get("mtu"):
             iface["mtu"] = bridge["mtu"]
         interfaces.append(iface)
+        default_route(bridge, routes)
     attachments = []
     vm_bridges = {}
     for net in vm_networks or []:
@@ -123,4 +137,7 @@ def render(bonds=None, bridges=None, vm_networks=None, target="host", state="pre
                            "ipv4": {"enabled": False}, "ipv6": {"enabled": False}})
     if absent:
         interfaces.reverse()  # what rides on something goes first
-    return {"desired_state": {"interfaces": interfaces}, "attachments": attachments, "vm_bridges": vm_bridges}
+    desired = {"interfaces": interfaces}
+    if routes:
+        desired["routes"] = {"config": routes}
+    return {"desired_state": desired, "attachments": attachments, "vm_bridges": vm_bridges}
