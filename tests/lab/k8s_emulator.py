@@ -324,7 +324,7 @@ class StandInNmstate:
     def __init__(self, emulator, delay=0.5):
         self.emulator = emulator
         self.delay = delay
-        self.seen = {}  # policy -> (generation, first seen)
+        self.seen = {}  # policy uid -> (generation, when first seen; None once settled)
 
     def nodes(self, selector):
         return sorted(name for (res, _ns, name), obj in self.emulator.objects.items()
@@ -372,9 +372,10 @@ class StandInNmstate:
             if res != self.NNCP or obj.deleted:
                 continue
             generation = obj.raw["metadata"].get("generation") or 1
-            seen = self.seen.get(name)
+            uid = obj.raw["metadata"].get("uid")  # a policy deleted and made again is a new one
+            seen = self.seen.get(uid)
             if seen is None or seen[0] != generation:
-                self.seen[name] = (generation, now)
+                self.seen[uid] = (generation, now)
                 for node in self.nodes(obj.raw["spec"].get("nodeSelector")):
                     self.enact(name, node, generation, [_cond("Progressing", "True", "ConfigurationProgressing", "")])
                 obj.patch({"status": {"conditions": [
@@ -384,7 +385,7 @@ class StandInNmstate:
                 continue
             if seen[1] is None or now - seen[1] < self.delay:
                 continue
-            self.seen[name] = (generation, None)  # settled
+            self.seen[uid] = (generation, None)  # settled
             desired = obj.raw["spec"].get("desiredState") or {}
             defined = set(i.get("name") for i in desired.get("interfaces") or [])
             nodes = self.nodes(obj.raw["spec"].get("nodeSelector"))

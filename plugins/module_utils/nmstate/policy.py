@@ -78,8 +78,7 @@ class PolicyService:
         self.name = params["name"]
         self.actions = []
 
-    def matching_nodes(self):
-        selector = self.params["node_selector"] or {}
+    def matching_nodes(self, selector):
         nodes = self.client.list(*NODE)
         return sorted(n["metadata"]["name"] for n in nodes
                       if all((n["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items()))
@@ -98,7 +97,7 @@ class PolicyService:
         current = self.client.get(NNCP[0], NNCP[1], self.name)
         if params["state"] == "absent":
             return self.remove(current)
-        nodes = self.matching_nodes()
+        nodes = self.matching_nodes(params["node_selector"] or {})
         states = self.node_states(nodes)
         known = set(name for interfaces in states.values() for name in interfaces)
         names = validate_desired_state(params["desired_state"], known if nodes else None)
@@ -146,7 +145,7 @@ class PolicyService:
             failing = ["%s: %s" % (node, o["message"]) for node, o in sorted(outcomes.items()) if o["state"] in ("Failing", "Aborted")]
             raise OperationFailure(failed_to("roll out", "policy", self.name, "Degraded (%s); %s" % (
                 condition(nncp, "Degraded").get("message") or "", "; ".join(failing) or "no node reported why")),
-                rollout=summary, actions=self.actions)
+                rollout=summary, actions=self.actions, changed=bool(self.actions))
         return summary
 
     def remove(self, current):
@@ -158,7 +157,7 @@ class PolicyService:
             self.actions.append("apply interfaces absent")
             if not self.check_mode:
                 self.client.patch(NNCP[0], NNCP[1], self.name, None, {"spec": {"desiredState": undo}})
-                self.wait(len(self.matching_nodes()))
+                self.wait(len(self.matching_nodes(before.get("nodeSelector") or {})))
         self.actions.append("delete policy")
         if not self.check_mode:
             self.client.delete(NNCP[0], NNCP[1], self.name)
