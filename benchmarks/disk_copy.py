@@ -124,8 +124,8 @@ def engine_worker(args):
 
 def row(label, seconds, cpu, nbytes, base=None):
     ratio = "" if base is None else "%8.2fx" % (base / seconds)
-    print("  %-44s %7.2f s %8.0f MB/s %6.2f CPU-s/GiB %s" % (label, seconds, nbytes / seconds / 1e6,
-                                                            cpu / (nbytes / GIB), ratio))
+    rate, cpu_per_gib = nbytes / seconds / 1e6, cpu / (nbytes / GIB)
+    print("  %-44s %7.2f s %8.0f MB/s %6.2f CPU-s/GiB %s" % (label, seconds, rate, cpu_per_gib, ratio))
     return base / seconds if base else None
 
 

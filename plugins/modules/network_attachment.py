@@ -17,7 +17,7 @@ description:
     C(bridge) CNI plugin, an optional VLAN, MAC spoof checking, and the C(tuning) plugin for an MTU.
   - Sets the C(k8s.v1.cni.cncf.io/resourceName) annotation to C(bridge.network.kubevirt.io/<bridge>)
     so VMs are scheduled only on nodes that have the bridge.
-  - Idempotent: the CNI config is compared parsed, not as text.
+  - Idempotent. The CNI config is compared parsed, not as text.
 author:
   - vmshift.virt maintainers (@vmshift)
 extends_documentation_fragment:

@@ -18,7 +18,7 @@ description:
     change does not cut the host off.
   - The desired state is validated first (the nmstate subset in docs/nmstate.md, against the
     host's current interfaces); nothing is applied when there is a problem.
-  - Idempotent: the current state (C(nmstatectl show)) is compared with the desired one for the
+  - Idempotent. The current state (C(nmstatectl show)) is compared with the desired one for the
     fields the desired state sets; nothing is applied when they agree.
   - A checkpoint left by a run that was killed between apply and commit is rolled back first.
     NetworkManager also rolls a checkpoint back by itself after O(checkpoint_timeout) seconds.

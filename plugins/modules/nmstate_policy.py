@@ -19,7 +19,7 @@ description:
     names the interface and the field and says the fix, and nothing is sent when there is one. A
     bond port or VLAN base interface must be defined in the state or exist on at least one node
     the policy selects (from the C(NodeNetworkStates)).
-  - Idempotent: the policy's spec is compared with the one on the server and changed with one JSON
+  - Idempotent. The policy's spec is compared with the one on the server and changed with one JSON
     merge patch. A rerun with nothing to change still waits for the rollout and fails if it is Degraded.
   - Check mode sends nothing that writes and shows the diff of the policy and, per selected node,
     the current state of the interfaces the policy names.
@@ -48,7 +48,7 @@ options:
         upstream YAML schema. Required with O(state=present).
     type: dict
   node_selector:
-    description: Node labels that select the nodes, for example C({node-role.kubernetes.io/worker: ""}). All nodes when empty.
+    description: 'Node labels that select the nodes, for example C({node-role.kubernetes.io/worker: ""}). All nodes when empty.'
     type: dict
     default: {}
   max_unavailable:

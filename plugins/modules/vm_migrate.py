@@ -35,8 +35,8 @@ description:
   - A rerun on a VM already migrated changes nothing. A failed step rolls back what this migration
     made on the target (domain, volumes, partial copies) and powers the source back on if it was on;
     the source is never deleted or reconfigured. The failure names the step and the reason.
-  - Only flat and VMFS disks are copied (sparse and snapshot-delta disks are refused in preflight:
-    consolidate snapshots first). Cold migration only.
+  - Only flat and VMFS disks are copied; sparse and snapshot-delta disks are refused in preflight
+    (consolidate snapshots first). Cold migration only.
 author:
   - vmshift.virt maintainers (@vmshift)
 extends_documentation_fragment:
@@ -70,7 +70,7 @@ options:
     default: qcow2
   network_map:
     description:
-      - Port group (standard or distributed) -> C({bridge: <Linux bridge>}) or C({network: <libvirt network>}).
+      - "Port group (standard or distributed) -> C({bridge: <Linux bridge>}) or C({network: <libvirt network>})."
       - Every port group of the VM's NICs must be mapped; an unmapped one is refused in preflight.
     type: dict
     default: {}
@@ -218,7 +218,7 @@ disks:
     seconds: {description: Copy time., type: float, returned: always}
     bytes_per_second: {description: Copy rate., type: int, returned: always}
     cpu_seconds: {description: CPU time of the copy (all threads)., type: float, returned: always}
-    sha256_chunks: {description: SHA-256 over the chunks' SHA-256 values, in order (the copy's checksum)., type: str, returned: always}
+    sha256_chunks: {description: "SHA-256 over the chunks' SHA-256 values in order: the copy's checksum.", type: str, returned: always}
 domain:
   description: The target domain (name, uuid, state).
   returned: always

@@ -1,4 +1,4 @@
-#!/bin/bash
+# shellcheck shell=bash
 # vmshift.virt lab: a "KVM host" network in a network namespace, for nmstate_apply and host_network.
 #
 #   host-netns.sh reset    (re)create it: netns vmshift-nm-host with eth1, eth2, eth3 (veths) and

@@ -78,8 +78,8 @@ CURRENT = {"interfaces": [
 
 
 def test_state_diff_compares_only_what_the_desired_state_sets():
-    same = {"interfaces": [{"name": "br1", "type": "linux-bridge", "bridge": {"port": [{"name": "eth2"}],
-                                                                                "options": {"stp": {"enabled": False}}}}],
+    bridge = {"port": [{"name": "eth2"}], "options": {"stp": {"enabled": False}}}
+    same = {"interfaces": [{"name": "br1", "type": "linux-bridge", "bridge": bridge}],
             "routes": {"config": [{"destination": "0.0.0.0/0", "next-hop-interface": "eth1", "next-hop-address": "192.0.2.1"}]}}
     assert state_diff(same, CURRENT) == (False, {}, {})
     changed, before, after = state_diff({"interfaces": [{"name": "br1", "type": "linux-bridge", "mtu": 9000},

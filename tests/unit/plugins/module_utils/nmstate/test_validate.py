@@ -50,8 +50,8 @@ def test_good(name, desired):
 
 
 BAD = [
-    ("bond options under the wrong key", state(dict(BOND_ALB, **{"link-aggregation": {"mode": "balance-alb", "miimon": 100,
-                                                                                       "port": ["eth2"]}})),
+    ("bond options under the wrong key",
+     state(dict(BOND_ALB, **{"link-aggregation": {"mode": "balance-alb", "miimon": 100, "port": ["eth2"]}})),
      "interfaces[0] 'bond1': link-aggregation.miimon is a bond option: put it under link-aggregation.options.miimon"),
     ("bond with no port", state({"name": "bond1", "type": "bond", "link-aggregation": {"mode": "active-backup"}}),
      "'bond1': the bond has no port: list its NICs in link-aggregation.port"),
