@@ -1,0 +1,137 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: vmshift.virt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: migration_plan
+short_description: Plan migration waves with a target placement per VM
+version_added: 0.1.0
+description:
+  - From the VMs (the C(vms) of vmshift.virt.vsphere_vm_info), the targets (KVM hosts with their
+    capacity, or a cluster) and the constraints, computes waves, a target per VM and the copy batches
+    inside each wave. Pure and deterministic; runs on the controller's data only.
+  - VMs that share the value of O(constraints.group_attribute) move in the same wave. Tiers of
+    O(constraints.order_attribute) in O(constraints.order) move in that order (each tier starts a new
+    wave). Waves hold at most O(constraints.max_vms_per_wave) VMs and O(constraints.max_tib_per_wave) TiB.
+  - Each VM goes to the target with the most free memory that has room (vCPUs times the CPU
+    overcommit, memory times the memory overcommit, storage) and no VM of the same anti-affinity
+    value. Room used by earlier waves stays used.
+  - Every VM that cannot be placed is listed in RV(unplaced) with the reason; VMs the assessment
+    blocks (O(assessment)) are listed there too.
+author:
+  - vmshift.virt maintainers (@vmshift)
+attributes:
+  check_mode:
+    support: full
+    description: Computes the plan; O(plan_file) is not written.
+  diff_mode:
+    support: none
+options:
+  vms:
+    description: The VMs, as vmshift.virt.vsphere_vm_info returns them (name, host, cpu, memory_mib, disks, custom_attributes).
+    type: list
+    elements: dict
+    required: true
+  targets:
+    description:
+      - KVM hosts, each C({name, cpus, memory_mib, storage_bytes}) with optional C(cpu_overcommit)
+        (default 4.0) and C(memory_overcommit) (default 1.0); a capacity left out is not limited.
+      - Or a cluster, C({name, type: kubevirt}), optionally with the same capacity keys.
+    type: list
+    elements: dict
+    required: true
+  constraints:
+    description:
+      - C(group_attribute), C(order_attribute) with C(order) (a list of values, first moves first),
+        C(anti_affinity_attribute) (custom attribute names), C(max_vms_per_wave) (default 50),
+        C(max_tib_per_wave), C(max_parallel) (copies at once in a wave, default 5),
+        C(max_parallel_per_source_host) and C(max_parallel_per_target_host) (default 2 each).
+    type: dict
+    default: {}
+  assessment:
+    description: The C(results) of vmshift.virt.migration_assess; blocked VMs are left out of the waves.
+    type: list
+    elements: dict
+    default: []
+  plan_file:
+    description: Write the plan as JSON here (only when its content changes).
+    type: path
+"""
+
+EXAMPLES = r"""
+- name: Two hosts, databases first, apps together, at most 20 VMs per wave
+  vmshift.virt.migration_plan:
+    vms: "{{ estate.vms }}"
+    assessment: "{{ assessed.results }}"
+    targets:
+      - {name: kvm01, cpus: 64, memory_mib: 524288, storage_bytes: 10995116277760}
+      - {name: kvm02, cpus: 64, memory_mib: 524288, storage_bytes: 10995116277760}
+    constraints:
+      group_attribute: app
+      order_attribute: tier
+      order: [db, app, web]
+      anti_affinity_attribute: cluster_member
+      max_vms_per_wave: 20
+      max_parallel: 5
+    plan_file: /var/tmp/migration/plan.json
+  register: plan
+"""
+
+RETURN = r"""
+waves:
+  description: The waves in order; each with C(wave), C(tier), C(bytes), C(batches) and C(vms) (name, moref, uuid, source_host, target, batch, bytes, cpus, memory_mib, group).
+  returned: always
+  type: list
+  elements: dict
+unplaced:
+  description: VMs not in any wave, each with C(name) and C(reason).
+  returned: always
+  type: list
+  elements: dict
+targets:
+  description: Each target's VM count and room left after all waves.
+  returned: always
+  type: list
+  elements: dict
+summary:
+  description: Counts (vms, placed, unplaced, waves) and bytes.
+  returned: always
+  type: dict
+"""
+
+import json
+import os
+
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.vmshift.virt.plugins.module_utils.common.module import run_module
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.assess_service import write_if_changed
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.plan import blocked_by, plan_waves
+
+
+def run(params, check_mode):
+    plan = plan_waves(params["vms"], params["targets"], params["constraints"], blocked_by(params["assessment"]))
+    plan["changed"] = False
+    if params["plan_file"]:
+        if not os.path.isdir(os.path.dirname(os.path.abspath(params["plan_file"]))):
+            raise InvalidInput("plan_file '%s': its directory does not exist; create it first" % params["plan_file"])
+        plan["changed"] = write_if_changed(params["plan_file"], json.dumps(plan, indent=1, sort_keys=True) + "\n", check_mode)
+    return plan
+
+
+def main():
+    run_module(dict(
+        vms=dict(type="list", elements="dict", required=True),
+        targets=dict(type="list", elements="dict", required=True),
+        constraints=dict(type="dict", default={}),
+        assessment=dict(type="list", elements="dict", default=[]),
+        plan_file=dict(type="path"),
+    ), lambda module: run(module.params, module.check_mode))
+
+
+if __name__ == "__main__":
+    main()
