@@ -195,6 +195,14 @@ class Migration:
         vm = dict(facts, name=self.name)
         if self.params["overrides"].get("memory_mib"):
             vm["memory_mib"] = self.params["overrides"]["memory_mib"]
+        used = [(params["network_map"] or {}).get(n.get("network")) for n in facts.get("nics") or []]
+        bridges = set(t["bridge"] for t in used if t and t.get("bridge"))
+        networks = set(t["network"] for t in used if t and t.get("network"))
+        missing = sorted(bridges - self.target.host_interfaces()) if bridges else []
+        missing += sorted(networks - self.target.networks()) if networks else []
+        if missing:
+            problems.append("the network map names %s, which %s not exist on %s; create it (host_network) or fix the map"
+                            % (", ".join(missing), "does" if len(missing) == 1 else "do", params["uri"]))
         results, _summary = assess([vm], target, "cold")
         problems.extend("%s (%s): fix: %s" % (c["message"], c["code"], c["fix"])
                         for c in results[0]["concerns"] if c["severity"] == CRITICAL)
