@@ -4,6 +4,7 @@
 
     python workload.py create NAME IMAGE [--mac MAC] [--power on|off] [--host H] [--datastore DS]
                                          [--network PG] [--memory-mib N] [--guest-id ID] [--claim-bytes N]
+                                         [--attr NAME=VALUE ...]
     python workload.py delete NAME
     python workload.py power NAME on|off
     python workload.py info NAME
@@ -102,6 +103,12 @@ def create(si, ctx, args):
         cookie = si._stub.cookie.split(";")[0]
         upload(ctx, cookie, datacenter.name, args.datastore, ds_path[:-len(".vmdk")] + "-flat.vmdk", flat)
         upload(ctx, cookie, datacenter.name, args.datastore, ds_path, descriptor)
+    manager = si.RetrieveContent().customFieldsManager
+    for pair in args.attr or []:
+        key, _sep, value = pair.partition("=")
+        field = next((f for f in manager.field if f.name == key), None) or manager.AddCustomFieldDef(
+            name=key, moType=vim.VirtualMachine)
+        manager.SetField(entity=vm, key=field.key, value=value)
     if args.power == "on":
         wait(vm.PowerOnVM_Task())
     print(json.dumps({"name": args.name, "moref": vm._moId, "disk": backing.fileName, "size": size,
@@ -128,6 +135,7 @@ def main():
     parser.add_argument("--memory-mib", type=int, default=256)
     parser.add_argument("--guest-id", default="debian12_64Guest")
     parser.add_argument("--claim-bytes", type=int, help="the disk size the descriptor claims")
+    parser.add_argument("--attr", action="append", help="a custom attribute, NAME=VALUE (repeatable)")
     args = parser.parse_args()
     ctx = ssl.create_default_context(cafile=os.environ["VMWARE_CA_PATH"])
     si = SmartConnect(host=os.environ["VMWARE_HOST"], port=int(os.environ["VMWARE_PORT"]),
