@@ -198,6 +198,7 @@ class StandInController:
         self.delay = delay
         self.pending = {}
         self.nmstate = StandInNmstate(emulator, delay)
+        self.mtv = StandInMtv(emulator)
 
     async def run(self):
         while True:
@@ -241,6 +242,7 @@ class StandInController:
         self.garbage_collect()
         now = asyncio.get_event_loop().time()
         self.nmstate.reconcile(now)
+        self.mtv.reconcile(now)
         for (resource, namespace, name), obj in list(self.emulator.objects.items()):
             if obj.deleted or resource != self.VM:
                 continue
@@ -413,6 +415,129 @@ class StandInNmstate:
             obj.patch({"status": {"conditions": conditions}})
 
 
+class StandInMtv:
+    """STAND-IN for the MTV (Forklift) controller. No disk is copied, no VM is converted: it plays the
+    status MTV writes. A Provider whose Secret exists is Ready; maps are Ready; a Plan is Ready once
+    its Provider and maps are. A Migration moves each VM through MTV's cold pipeline (Initialize,
+    DiskTransfer, ImageConversion, VirtualMachineCreation), one step per ``step`` seconds, then creates
+    the KubeVirt VirtualMachine in the target namespace. A VM listed (by id or name) in the Plan's
+    annotation ``vmshift-lab/fail-vms`` fails at DiskTransfer, as a failed copy would (a test fault).
+    ``spec.cancel`` cancels the VMs it names. VMs that succeeded in an earlier Migration are not
+    migrated again.
+    """
+
+    API = ("forklift.konveyor.io", "v1beta1")
+    PIPELINE = ("Initialize", "DiskTransfer", "ImageConversion", "VirtualMachineCreation")
+
+    def __init__(self, emulator, step=0.3):
+        self.emulator = emulator
+        self.step = step
+        self.clock = {}
+
+    def res(self, plural):
+        return kmock.resource(self.API[0], self.API[1], plural)
+
+    def get(self, plural, namespace, name):
+        return live_object(self.emulator, self.res(plural), namespace, name)
+
+    def ready(self, obj, ok, message=""):
+        status = "True" if ok else "False"
+        conditions = [_cond("Ready", status, "StandInMtv", message or ("The resource is ready." if ok else "not ready"))]
+        if not ok:
+            conditions.append(dict(_cond("ConnectionFailed" if obj.raw["kind"] == "Provider" else "NotReady", "True",
+                                         "StandInMtv", message), category="Critical"))
+        if (obj.raw.get("status") or {}).get("conditions", [{}])[0].get("status") != status:
+            obj.patch({"status": {"conditions": conditions}})
+
+    def succeeded_before(self, namespace, plan):
+        done = set()
+        for (res, ns, _name), obj in self.emulator.objects.items():
+            if res == self.res("migrations") and ns == namespace and not obj.deleted \
+                    and ((obj.raw.get("spec") or {}).get("plan") or {}).get("name") == plan:
+                done.update(vm["id"] for vm in (obj.raw.get("status") or {}).get("vms") or []
+                            if any(c.get("type") == "Succeeded" for c in vm.get("conditions") or []))
+        return done
+
+    def reconcile(self, now):
+        for (res, namespace, name), obj in list(self.emulator.objects.items()):
+            if obj.deleted or res.group != self.API[0]:
+                continue
+            kind = obj.raw["kind"]
+            spec = obj.raw.get("spec") or {}
+            if kind == "Provider":
+                secret = spec.get("secret") or {}
+                found = live_object(self.emulator, kmock.resource("", "v1", "secrets"), secret.get("namespace"), secret.get("name"))
+                self.ready(obj, found is not None, "" if found else "secret %s not found" % secret.get("name"))
+            elif kind in ("NetworkMap", "StorageMap"):
+                self.ready(obj, True)
+            elif kind == "Plan":
+                provider = self.get("providers", namespace, ((spec.get("provider") or {}).get("source") or {}).get("name"))
+                maps = [self.get(p, namespace, ((spec.get("map") or {}).get(k) or {}).get("name"))
+                        for p, k in (("networkmaps", "network"), ("storagemaps", "storage"))]
+                ok = provider is not None and all(m is not None for m in maps) and bool(spec.get("vms"))
+                self.ready(obj, ok, "" if ok else "provider, maps or VMs missing")
+            elif kind == "Migration":
+                self.run_migration(obj, namespace, now)
+
+    def run_migration(self, obj, namespace, now):
+        status = obj.raw.get("status") or {}
+        if any(c.get("type") in ("Succeeded", "Failed", "Canceled") and c.get("status") == "True"
+               for c in status.get("conditions") or []):
+            return
+        plan = self.get("plans", namespace, obj.raw["spec"]["plan"]["name"])
+        if plan is None:
+            return
+        uid = obj.raw["metadata"]["uid"]
+        start = self.clock.setdefault(uid, now)
+        steps = int((now - start) / self.step)
+        fail = set(((plan.raw["metadata"].get("annotations") or {}).get("vmshift-lab/fail-vms") or "").split(","))
+        cancel = set(c.get("id") for c in (obj.raw["spec"].get("cancel") or []))
+        done_before = self.succeeded_before(namespace, plan.raw["metadata"]["name"])
+        vms, all_done, any_failed, any_canceled = [], True, False, False
+        for vm in plan.raw["spec"].get("vms") or []:
+            vm_id = vm.get("id") or vm.get("name")
+            if vm_id in done_before:
+                continue
+            failing = vm_id in fail or vm.get("name") in fail
+            reached = min(steps, 2 if failing else len(self.PIPELINE))
+            pipeline = [{"name": step, "phase": "Completed" if i < reached else ("Running" if i == reached else "Pending"),
+                         "progress": {"completed": 100 if i < reached else 0, "total": 100}}
+                        for i, step in enumerate(self.PIPELINE)]
+            entry = {"id": vm_id, "name": vm.get("name") or vm_id, "pipeline": pipeline, "phase": self.PIPELINE[min(reached, 3)]}
+            if vm_id in cancel:
+                entry.update(phase="Canceled", conditions=[_cond("Canceled", "True", "UserRequested", "canceled")])
+                any_canceled = True
+            elif failing and steps >= 2:
+                pipeline[1]["phase"] = "Failed"
+                entry.update(phase="DiskTransfer", error={"phase": "DiskTransfer", "reasons": [
+                    "Unable to transfer disk [LocalDS_0] %s.vmdk: the importer pod failed (stand-in fault)" % vm_id]},
+                    conditions=[_cond("Failed", "True", "StandInMtv", "failed")])
+                any_failed = True
+            elif reached >= len(self.PIPELINE):
+                entry.update(phase="Completed", conditions=[_cond("Succeeded", "True", "StandInMtv", "succeeded")])
+                self.create_vm(plan, entry["name"])
+            else:
+                all_done = False
+            vms.append(entry)
+        conditions = [_cond("Running", "True", "StandInMtv", "running")]
+        if all_done:
+            kind = "Failed" if any_failed else ("Canceled" if any_canceled else "Succeeded")
+            conditions = [_cond(kind, "True", "StandInMtv", "%s: %d VMs" % (kind, len(vms)))]
+        obj.patch({"status": {"vms": vms, "conditions": conditions}})
+        plan.patch({"status": {"migration": {"vms": vms}}})
+
+    def create_vm(self, plan, name):
+        namespace = plan.raw["spec"].get("targetNamespace") or "default"
+        vm_name = re.sub(r"[^a-z0-9-]", "-", name.lower()).strip("-")
+        key = (kmock.resource("kubevirt.io", "v1", "virtualmachines"), namespace, vm_name)
+        if live_object(self.emulator, *key) is None:
+            self.emulator.objects[key] = {
+                "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
+                "metadata": {"name": vm_name, "namespace": namespace, "uid": str(uuid.uuid4()), "resourceVersion": str(next_version()),
+                             "labels": {"migration": plan.raw["metadata"]["name"]}},
+                "spec": {"runStrategy": "Always", "template": {"spec": {"domain": {"devices": {}}}}}}
+
+
 def _cond(kind, status, reason, message):
     return {"type": kind, "status": status, "reason": reason, "message": message, "lastTransitionTime": _now()}
 
@@ -438,7 +563,7 @@ async def serve(args):
         emulator.resources[key] = kmock.ResourceInfo(
             kind=kind, namespaced=namespaced, verbs=VERBS, subresources=subresources,
             singular=kind.lower())
-    for ns in ("default", "vmshift-lab"):
+    for ns in ("default", "vmshift-lab", "openshift-mtv"):
         emulator.objects[kmock.resource("", "v1", "namespaces"), None, ns] = {
             "apiVersion": "v1", "kind": "Namespace",
             "metadata": {"name": ns, "uid": str(uuid.uuid4()), "resourceVersion": "1"}}

@@ -111,7 +111,14 @@ cmd_setup() {
   setup_guest
 }
 
-pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A live process of that pid file (a zombie no one reaped does not count: it serves nothing).
+pid_alive() {
+  [[ -f "$1" ]] || return 1
+  local pid state
+  pid=$(cat "$1")
+  state=$(ps -o stat= -p "$pid" 2>/dev/null) || return 1
+  [[ -n "$state" && "$state" != Z* ]]
+}
 
 wait_for() { # seconds description command...
   local deadline=$((SECONDS + $1)) what=$2

@@ -1,0 +1,237 @@
+# -*- coding: utf-8 -*-
+# Copyright: vmshift.virt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""mtv_plan's service: one wave to OpenShift Virtualization through MTV (Forklift).
+
+    provider Secret + vSphere Provider (Ready) -> NetworkMap + StorageMap (Ready) -> Plan (Ready:
+    MTV validated it) -> Migration -> per-VM pipeline progress -> Succeeded, or Failed with each VM's
+    reason. A rerun of a plan that succeeded changes nothing; a rerun after a failure starts a new
+    Migration of the same plan, which MTV runs for the VMs not yet migrated. ``state: canceled``
+    cancels the running Migration's VMs.
+
+Builders are pure (manifests, progress); the service only reads, creates, patches and waits.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, OperationFailure, failed_to
+from ansible_collections.vmshift.virt.plugins.module_utils.common.waiter import Waiter
+from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient, merge_patch
+
+API = "forklift.konveyor.io/v1beta1"
+DESTINATION = "host"  # the OpenShift cluster MTV runs on: MTV's own provider of that name
+
+
+def condition(obj, kind):
+    for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
+        if cond.get("type") == kind and cond.get("status") == "True":
+            return cond
+    return None
+
+
+def secret_manifest(name, namespace, url, username, password, ca_data=None):
+    data = {"user": username, "password": password, "url": url}
+    if ca_data:
+        data["cacert"] = ca_data
+    else:
+        data["insecureSkipVerify"] = "true"
+    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": name, "namespace": namespace, "labels": {"createdForProviderType": "vsphere"}},
+            "data": dict((k, base64.b64encode(v.encode("utf-8")).decode("ascii")) for k, v in data.items())}
+
+
+def provider_spec(url, secret, namespace):
+    return {"type": "vsphere", "url": url, "secret": {"name": secret, "namespace": namespace}}
+
+
+def pair(source, namespace):
+    return {"source": {"name": source, "namespace": namespace}, "destination": {"name": DESTINATION, "namespace": namespace}}
+
+
+def network_map_spec(provider, namespace, network_map):
+    entries = []
+    for port_group, target in sorted(network_map.items()):
+        if target == "pod":
+            destination = {"type": "pod"}
+        else:
+            nad_ns, _sep, nad = target.rpartition("/")
+            destination = {"type": "multus", "name": nad, "namespace": nad_ns or namespace}
+        entries.append({"source": {"name": port_group}, "destination": destination})
+    return {"provider": pair(provider, namespace), "map": entries}
+
+
+def storage_map_spec(provider, namespace, storage_map):
+    return {"provider": pair(provider, namespace),
+            "map": [{"source": {"name": ds}, "destination": {"storageClass": sc}} for ds, sc in sorted(storage_map.items())]}
+
+
+def plan_spec(provider, namespace, name, target_namespace, warm, vms):
+    return {"provider": pair(provider, namespace), "targetNamespace": target_namespace, "warm": bool(warm),
+            "map": {"network": {"name": name + "-network", "namespace": namespace},
+                    "storage": {"name": name + "-storage", "namespace": namespace}},
+            "vms": [dict((k, v) for k, v in vm.items() if k in ("id", "name")) for vm in vms]}
+
+
+def vm_progress(migration):
+    """Per VM: {id, name, phase, pipeline: [{name, phase, progress}], error} from a Migration's status."""
+    out = []
+    for vm in ((migration or {}).get("status") or {}).get("vms") or []:
+        pipeline = [{"name": p.get("name"), "phase": p.get("phase"),
+                     "progress": "%s/%s" % ((p.get("progress") or {}).get("completed", 0), (p.get("progress") or {}).get("total", 0))}
+                    for p in vm.get("pipeline") or []]
+        error = vm.get("error") or {}
+        out.append({"id": vm.get("id"), "name": vm.get("name"), "phase": vm.get("phase"), "pipeline": pipeline,
+                    "error": "; ".join(error.get("reasons") or []) or None,
+                    "succeeded": bool(condition(vm, "Succeeded")), "failed": bool(condition(vm, "Failed")),
+                    "canceled": bool(condition(vm, "Canceled"))})
+    return out
+
+
+def finished(migration):
+    return any(condition(migration, k) for k in ("Succeeded", "Failed", "Canceled"))
+
+
+class MtvService:
+    def __init__(self, client, params, check_mode, waiter=None):
+        self.client = client
+        self.params = params
+        self.check_mode = check_mode
+        self.waiter = waiter or Waiter()
+        self.ns = params["namespace"]
+        self.name = params["name"]
+        self.actions = []
+
+    def ensure(self, manifest, compare=("spec",)):
+        """Create, or merge-patch the compared parts; returns the object (or the manifest in check mode)."""
+        current = self.client.get(manifest["apiVersion"], manifest["kind"], manifest["metadata"]["name"], self.ns)
+        if current is None:
+            self.actions.append("create %s %s" % (manifest["kind"], manifest["metadata"]["name"]))
+            return manifest if self.check_mode else self.client.create(manifest)
+        patch = merge_patch(dict((k, current.get(k)) for k in compare), dict((k, manifest.get(k)) for k in compare))
+        if patch:
+            self.actions.append("update %s %s" % (manifest["kind"], manifest["metadata"]["name"]))
+            if not self.check_mode:
+                return self.client.patch(manifest["apiVersion"], manifest["kind"], manifest["metadata"]["name"], self.ns, patch)
+        return current
+
+    def wait_ready(self, kind, name):
+        if self.check_mode:
+            return None
+
+        def ready(obj):
+            return bool(condition(obj, "Ready")) or bool(condition(obj, "ConnectionFailed")) or any(
+                c.get("category") == "Critical" and c.get("status") == "True" for c in ((obj or {}).get("status") or {}).get("conditions") or [])
+        _ok, obj, _elapsed = self.waiter.wait(lambda: self.client.get(API, kind, name, self.ns), ready,
+                                              self.params["wait_timeout"], "%s '%s' to be Ready" % (kind, name), interval=1.0)
+        if not condition(obj, "Ready"):
+            reasons = ["%s: %s" % (c.get("type"), c.get("message")) for c in (obj.get("status") or {}).get("conditions") or []
+                       if c.get("status") == "True"]
+            raise OperationFailure(failed_to("prepare", kind, name, "; ".join(reasons) or "not Ready"), actions=self.actions)
+        return obj
+
+    def migrations(self):
+        found = [m for m in self.client.list(API, "Migration", self.ns)
+                 if ((m.get("spec") or {}).get("plan") or {}).get("name") == self.name]
+        return sorted(found, key=lambda m: m["metadata"]["name"])
+
+    def run(self):
+        p = self.params
+        if p["state"] == "absent":
+            return self.remove()
+        if p["state"] == "canceled":
+            return self.cancel()
+        vsphere, url = p["vsphere"], vsphere_url(p["vsphere"])
+        secret_name, provider = self.name + "-vsphere", p["provider"]
+        self.ensure(secret_manifest(secret_name, self.ns, url, vsphere["username"], vsphere["password"],
+                                    vsphere.get("ca_data")), compare=("data",))
+        self.ensure({"apiVersion": API, "kind": "Provider", "metadata": {"name": provider, "namespace": self.ns},
+                     "spec": provider_spec(url, secret_name, self.ns)})
+        self.wait_ready("Provider", provider)
+        self.ensure({"apiVersion": API, "kind": "NetworkMap", "metadata": {"name": self.name + "-network", "namespace": self.ns},
+                     "spec": network_map_spec(provider, self.ns, p["network_map"])})
+        self.ensure({"apiVersion": API, "kind": "StorageMap", "metadata": {"name": self.name + "-storage", "namespace": self.ns},
+                     "spec": storage_map_spec(provider, self.ns, p["storage_map"])})
+        self.ensure({"apiVersion": API, "kind": "Plan", "metadata": {"name": self.name, "namespace": self.ns},
+                     "spec": plan_spec(provider, self.ns, self.name, p["target_namespace"], p["warm"], p["vms"])})
+        self.wait_ready("NetworkMap", self.name + "-network")
+        self.wait_ready("StorageMap", self.name + "-storage")
+        self.wait_ready("Plan", self.name)
+        migrations = self.migrations()
+        latest = migrations[-1] if migrations else None
+        if latest is not None and condition(latest, "Succeeded") and not self.actions:
+            return self.result(latest, "already migrated")
+        if latest is None or finished(latest):
+            name = "%s-%d" % (self.name, len(migrations) + 1)
+            self.actions.append("create Migration %s" % name)
+            if self.check_mode:
+                return self.result(None, "would migrate")
+            latest = self.client.create({"apiVersion": API, "kind": "Migration", "metadata": {"name": name, "namespace": self.ns},
+                                         "spec": {"plan": {"name": self.name, "namespace": self.ns}}})
+        if not p["wait"]:
+            return self.result(latest, "started")
+        return self.wait_migration(latest["metadata"]["name"])
+
+    def wait_migration(self, name):
+        _ok, migration, _elapsed = self.waiter.wait(lambda: self.client.get(API, "Migration", name, self.ns), finished,
+                                                    self.params["wait_timeout"], "Migration '%s' to finish" % name, interval=1.0)
+        result = self.result(migration, "migrated")
+        if not condition(migration, "Succeeded"):
+            failed = ["%s: %s" % (vm["name"] or vm["id"], vm["error"] or vm["phase"]) for vm in result["vms"] if not vm["succeeded"]]
+            raise OperationFailure(failed_to("migrate", "plan", self.name, "Migration %s %s; %s" % (
+                name, "Canceled" if condition(migration, "Canceled") else "Failed", "; ".join(failed))), **result)
+        return result
+
+    def cancel(self):
+        running = [m for m in self.migrations() if not finished(m)]
+        if not running:
+            return {"changed": False, "actions": [], "msg": "no running Migration of plan '%s'" % self.name}
+        migration = running[-1]
+        ids = [vm["id"] for vm in vm_progress(migration) if not (vm["succeeded"] or vm["failed"])]
+        self.actions.append("cancel %d VM(s) of Migration %s" % (len(ids), migration["metadata"]["name"]))
+        if not self.check_mode:
+            self.client.patch(API, "Migration", migration["metadata"]["name"], self.ns, {"spec": {"cancel": [{"id": i} for i in ids]}})
+        return {"changed": True, "actions": self.actions, "canceled": ids}
+
+    def remove(self):
+        for kind, name in (("Plan", self.name), ("NetworkMap", self.name + "-network"), ("StorageMap", self.name + "-storage")):
+            if self.client.get(API, kind, name, self.ns) is not None:
+                self.actions.append("delete %s %s" % (kind, name))
+                if not self.check_mode:
+                    self.client.delete(API, kind, name, self.ns)
+        return {"changed": bool(self.actions), "actions": self.actions}
+
+    def result(self, migration, msg):
+        return {"changed": bool(self.actions), "msg": msg, "actions": self.actions,
+                "migration": (migration or {}).get("metadata", {}).get("name"), "vms": vm_progress(migration)}
+
+
+def vsphere_url(vsphere):
+    """The SDK URL given, or the one of the given host."""
+    return vsphere.get("url") or ("https://%s/sdk" % vsphere["hostname"] if vsphere.get("hostname") else None)
+
+
+def check(params):
+    if params["state"] != "present":
+        return
+    if not params["vms"]:
+        raise InvalidInput("vms is empty: give the wave's VMs as [{id: vm-42}] or [{name: web-01}]")
+    for i, vm in enumerate(params["vms"]):
+        if not isinstance(vm, dict) or not (vm.get("id") or vm.get("name")):
+            raise InvalidInput("vms[%d] needs id (the moref, e.g. vm-42) or name" % i)
+    vsphere = dict(params["vsphere"], url=vsphere_url(params["vsphere"]))
+    missing = [k for k in ("url", "username", "password") if not vsphere.get(k)]
+    if missing:
+        raise InvalidInput("vsphere needs %s (the vCenter SDK URL, or hostname; and the account MTV uses, or "
+                           "VMWARE_HOST, VMWARE_USER and VMWARE_PASSWORD)" % ", ".join(missing))
+    if not params["network_map"] or not params["storage_map"]:
+        raise InvalidInput("network_map and storage_map are required: every port group to a NAD ('namespace/name') or 'pod', "
+                           "every datastore to a storage class")
+
+
+def run_mtv(params, check_mode):
+    check(params)
+    return MtvService(KubeClient(params), params, check_mode).run()
