@@ -20,7 +20,8 @@ description:
   - A rerun of a plan that succeeded changes nothing. A rerun after a failure starts a new Migration
     of the same plan; MTV migrates the VMs that are not migrated yet.
   - O(state=canceled) cancels the running Migration's unfinished VMs; O(state=absent) deletes the
-    Plan and its maps (the Provider and Secret stay, other plans use them).
+    Plan, its Migrations and its maps (the Provider and its Secret C(<provider>-vsphere) stay: other
+    plans use them).
   - The Secret's content (the vSphere password) is never returned or shown in a diff.
 author:
   - vmshift.virt maintainers (@vmshift)

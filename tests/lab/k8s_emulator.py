@@ -420,8 +420,8 @@ class StandInMtv:
     status MTV writes. A Provider whose Secret exists is Ready; maps are Ready; a Plan is Ready once
     its Provider and maps are. A Migration moves each VM through MTV's cold pipeline (Initialize,
     DiskTransfer, ImageConversion, VirtualMachineCreation), one step per ``step`` seconds, then creates
-    the KubeVirt VirtualMachine in the target namespace. A VM listed (by id or name) in the Plan's
-    annotation ``vmshift-lab/fail-vms`` fails at DiskTransfer, as a failed copy would (a test fault).
+    the KubeVirt VirtualMachine in the target namespace. A VM whose name starts with ``fail-`` fails
+    at DiskTransfer, as a failed copy would (the stand-in's fault injection for tests).
     ``spec.cancel`` cancels the VMs it names. VMs that succeeded in an earlier Migration are not
     migrated again.
     """
@@ -490,7 +490,6 @@ class StandInMtv:
         uid = obj.raw["metadata"]["uid"]
         start = self.clock.setdefault(uid, now)
         steps = int((now - start) / self.step)
-        fail = set(((plan.raw["metadata"].get("annotations") or {}).get("vmshift-lab/fail-vms") or "").split(","))
         cancel = set(c.get("id") for c in (obj.raw["spec"].get("cancel") or []))
         done_before = self.succeeded_before(namespace, plan.raw["metadata"]["name"])
         vms, all_done, any_failed, any_canceled = [], True, False, False
@@ -498,7 +497,7 @@ class StandInMtv:
             vm_id = vm.get("id") or vm.get("name")
             if vm_id in done_before:
                 continue
-            failing = vm_id in fail or vm.get("name") in fail
+            failing = (vm.get("name") or "").startswith("fail-")
             reached = min(steps, 2 if failing else len(self.PIPELINE))
             pipeline = [{"name": step, "phase": "Completed" if i < reached else ("Running" if i == reached else "Pending"),
                          "progress": {"completed": 100 if i < reached else 0, "total": 100}}

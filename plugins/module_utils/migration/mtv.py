@@ -27,7 +27,10 @@ DESTINATION = "host"  # the OpenShift cluster MTV runs on: MTV's own provider of
 
 
 def condition(obj, kind):
-    for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
+    """The True condition of that type in obj.status.conditions (obj.conditions for a VM entry), or None."""
+    obj = obj or {}
+    conditions = (obj.get("status") or {}).get("conditions") if "status" in obj else obj.get("conditions")
+    for cond in conditions or []:
         if cond.get("type") == kind and cond.get("status") == "True":
             return cond
     return None
@@ -145,7 +148,8 @@ class MtvService:
         if p["state"] == "canceled":
             return self.cancel()
         vsphere, url = p["vsphere"], vsphere_url(p["vsphere"])
-        secret_name, provider = self.name + "-vsphere", p["provider"]
+        provider = p["provider"]
+        secret_name = provider + "-vsphere"  # the Provider's credentials, shared by its plans
         self.ensure(secret_manifest(secret_name, self.ns, url, vsphere["username"], vsphere["password"],
                                     vsphere.get("ca_data")), compare=("data",))
         self.ensure({"apiVersion": API, "kind": "Provider", "metadata": {"name": provider, "namespace": self.ns},
@@ -182,7 +186,8 @@ class MtvService:
         if not condition(migration, "Succeeded"):
             failed = ["%s: %s" % (vm["name"] or vm["id"], vm["error"] or vm["phase"]) for vm in result["vms"] if not vm["succeeded"]]
             raise OperationFailure(failed_to("migrate", "plan", self.name, "Migration %s %s; %s" % (
-                name, "Canceled" if condition(migration, "Canceled") else "Failed", "; ".join(failed))), **result)
+                name, "Canceled" if condition(migration, "Canceled") else "Failed", "; ".join(failed))),
+                vms=result["vms"], migration=result["migration"], actions=result["actions"], changed=result["changed"])
         return result
 
     def cancel(self):
@@ -197,7 +202,9 @@ class MtvService:
         return {"changed": True, "actions": self.actions, "canceled": ids}
 
     def remove(self):
-        for kind, name in (("Plan", self.name), ("NetworkMap", self.name + "-network"), ("StorageMap", self.name + "-storage")):
+        migrations = [("Migration", m["metadata"]["name"]) for m in self.migrations()]
+        for kind, name in migrations + [("Plan", self.name), ("NetworkMap", self.name + "-network"),
+                                        ("StorageMap", self.name + "-storage")]:
             if self.client.get(API, kind, name, self.ns) is not None:
                 self.actions.append("delete %s %s" % (kind, name))
                 if not self.check_mode:
