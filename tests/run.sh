@@ -109,6 +109,14 @@ stage_build() {
   ansible-galaxy collection install "$out"/vmshift-virt-*.tar.gz -p "$out/installed" --force --offline
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc vmshift.virt.vsphere_vm_info >/dev/null
   echo "built and installed: $(ls "$out"/vmshift-virt-*.tar.gz)"
+  # The execution environment definition renders (no container engine runs here to build it).
+  mkdir -p "$out/ee"
+  cp "$REPO/execution-environment.yml" "$REPO/requirements.txt" "$REPO/bindep.txt" "$out/ee/"
+  cp "$out"/vmshift-virt-*.tar.gz "$out/ee/vmshift-virt.tar.gz"
+  (cd "$out/ee" && ansible-builder create -f execution-environment.yml --context context --output-filename Containerfile >/dev/null)
+  grep -q "requirements.txt" "$out/ee/context/Containerfile"
+  grep -q "vmshift-virt.tar.gz" "$out/ee/context/Containerfile"
+  echo "execution environment: $out/ee/context/Containerfile"
 }
 
 stage_demo() {
