@@ -31,6 +31,10 @@ def translate(exc, verb, kind, name):
     return OperationFailure(failed_to(verb, kind, name, text))
 
 
+def _quiet(_ctx, _err):
+    """libvirt's error callback: nothing (errors come back as exceptions)."""
+
+
 def libvirt_error():
     """The exception class to catch (a harmless stand-in when the library is missing)."""
     return libvirt.libvirtError if libvirt is not None else OSError
@@ -45,6 +49,8 @@ class LibvirtClient:
 
     def __enter__(self):
         LIBVIRT.require()
+        # libvirt prints every error to stderr by default; this client reports them as exceptions.
+        libvirt.registerErrorHandler(_quiet, None)
         try:
             self.conn = libvirt.open(self.uri)
         except libvirt.libvirtError as exc:

@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A migration wave against curl, in the same run: 20 simulator VMs with 256 MiB disks (random data)
+migrated by the migration_wave role with 5 copies at a time onto the lab's libvirtd, against 20
+`curl -o` of the same flat files, 5 at a time (xargs -P 5). Goal: wave wall time <= 1.5x curl's.
+
+    bash benchmarks/run.sh wave [VMS] [MIB] [PARALLEL]
+
+The wave does everything a real one does except boot the guests (target_power_state: stopped, so the
+measure is the migration, not QEMU's boot under TCG): preflight of every VM in check mode, power-off of
+the sources, copy and verification, qcow2 out, domain definition, report.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from common import timed
+
+LAB = os.environ.get("VMSHIFT_LAB_DIR", "/var/lib/vmshift-lab")
+WORK = os.path.join(LAB, "bench-wave")
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+WORKLOAD = os.path.join(REPO, "tests", "lab", "workload.py")
+CA = os.environ["VMSHIFT_LAB_CA"]
+
+
+def run(argv, **kwargs):
+    return subprocess.run(argv, check=True, stdout=subprocess.PIPE, text=True, env=dict(os.environ, VMWARE_CA_PATH=CA), **kwargs).stdout
+
+
+def cleanup(names):
+    for name in names:
+        subprocess.run(["virsh", "-q", "undefine", name, "--nvram"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        for suffix in ("-disk0.qcow2", "-disk0.qcow2.vmshift-part"):
+            path = os.path.join(LAB, "pool", name + suffix)
+            if os.path.exists(path):
+                os.unlink(path)
+    subprocess.run(["virsh", "-q", "pool-refresh", os.environ["VMSHIFT_LAB_POOL"]], stdout=subprocess.DEVNULL, check=False)
+
+
+def main():
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    mib = int(sys.argv[2]) if len(sys.argv) > 2 else 256
+    parallel = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    names = ["bench-wave-%02d" % i for i in range(count)]
+    shutil.rmtree(WORK, ignore_errors=True)
+    os.makedirs(os.path.join(WORK, "curl"))
+    cleanup(names)
+    image = os.path.join(WORK, "disk.raw")
+    with open(image, "wb") as f:
+        f.write(os.urandom(mib * 1024 * 1024))
+    disks = []
+    for i, name in enumerate(names):
+        info = json.loads(run([sys.executable, WORKLOAD, "create", name, image, "--mac", "00:50:56:b0:00:%02x" % i]))
+        disks.append(info)
+    # curl: the same flat files, PARALLEL at a time, with a session cookie from a login.
+    cookie = run([sys.executable, "-c", "import os, ssl; from pyVim.connect import SmartConnect; si = SmartConnect("
+                  "host=os.environ['VMWARE_HOST'], port=int(os.environ['VMWARE_PORT']), user=os.environ['VMWARE_USER'], "
+                  "pwd=os.environ['VMWARE_PASSWORD'], sslContext=ssl.create_default_context(cafile=os.environ['VMWARE_CA_PATH'])); "
+                  "print(si._stub.cookie.split(';')[0])"]).strip()
+    urls = ["https://%s:%s/folder/%s-flat.vmdk?dcPath=%s&dsName=LocalDS_0" % (
+        os.environ["VMWARE_HOST"], os.environ["VMWARE_PORT"], d["disk"].split("] ", 1)[1][:-5], d["datacenter"]) for d in disks]
+    start = time.monotonic()
+    subprocess.run(["xargs", "-P", str(parallel), "-n", "3", "curl", "-sf", "--cacert", CA, "-H", "Cookie: " + cookie],
+                   input="\n".join("-o %s/%d.raw %s" % (os.path.join(WORK, "curl"), i, u) for i, u in enumerate(urls)),
+                   text=True, check=True)
+    curl_s = time.monotonic() - start
+    shutil.rmtree(os.path.join(WORK, "curl"))
+    playbook = os.path.join(WORK, "wave.yml")
+    with open(playbook, "w") as f:
+        f.write(WAVE % {"names": json.dumps(names), "parallel": parallel, "work": WORK, "ca": CA})
+    wave_s, out = timed(["ansible-playbook", "-i", "localhost,", "-c", "local", "-e",
+                         "ansible_python_interpreter=" + sys.executable, playbook], os.environ["VMSHIFT_VENV"])
+    report = json.load(open(os.path.join(WORK, "reports", "wave-1.json")))
+    total = count * mib * 1024 * 1024
+    print("wave of %d VMs x %d MiB, %d at a time" % (count, mib, parallel))
+    print("  curl, %d streams:        %6.1f s  %6.0f MB/s" % (parallel, curl_s, total / curl_s / 1e6))
+    print("  migration_wave role:    %6.1f s  %6.0f MB/s  (%d migrated, %d failed)" % (
+        wave_s, total / wave_s / 1e6, report["summary"]["counts"]["migrated"], report["summary"]["counts"]["failed"]))
+    print("  ratio wave / curl: %.2fx (goal <= 1.5x: %s)" % (wave_s / curl_s, "met" if wave_s / curl_s <= 1.5 else "NOT met"))
+    cleanup(names)
+    for name in names:
+        subprocess.run([sys.executable, WORKLOAD, "delete", name], env=dict(os.environ, VMWARE_CA_PATH=CA), check=False)
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+WAVE = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - vmshift.virt.vsphere_vm_info:
+        names: %(names)s
+        ca_path: %(ca)s
+      register: estate
+    - vmshift.virt.migration_plan:
+        vms: "{{ estate.vms }}"
+        targets: [{name: localhost}]
+        constraints: {max_vms_per_wave: 100, max_parallel: %(parallel)d, max_parallel_per_source_host: %(parallel)d,
+                      max_parallel_per_target_host: %(parallel)d}
+      register: plan
+    - ansible.builtin.include_role:
+        name: vmshift.virt.migration_wave
+      vars:
+        migration_wave_plan: "{{ plan }}"
+        migration_wave_number: 1
+        migration_wave_report_dir: %(work)s/reports
+        migration_wave_work_dir: %(work)s/records
+        migration_wave_poll_interval: 1
+        migration_wave_vsphere: {hostname: "{{ lookup('env', 'VMWARE_HOST') }}", username: "{{ lookup('env', 'VMWARE_USER') }}",
+                                 password: "{{ lookup('env', 'VMWARE_PASSWORD') }}", port: "{{ lookup('env', 'VMWARE_PORT') | int }}",
+                                 ca_path: %(ca)s}
+        migration_wave_target_defaults:
+          pool: "{{ lookup('env', 'VMSHIFT_LAB_POOL') }}"
+          domain_type: "{{ lookup('env', 'VMSHIFT_LAB_DOMAIN_TYPE') }}"
+          network_map: {VM Network: {network: "{{ lookup('env', 'VMSHIFT_LAB_NETWORK') }}"}}
+          target_power_state: stopped
+          wait_for: none
+"""
+
+if __name__ == "__main__":
+    main()
