@@ -15,9 +15,9 @@ description:
   - From the VMs (the C(vms) of vmshift.virt.vsphere_vm_info), the targets (KVM hosts with their
     capacity, or a cluster) and the constraints, computes waves, a target per VM and the copy batches
     inside each wave. Pure and deterministic; runs on the controller's data only.
-  - VMs that share the value of O(constraints.group_attribute) move in the same wave. Tiers of
-    O(constraints.order_attribute) in O(constraints.order) move in that order (each tier starts a new
-    wave). Waves hold at most O(constraints.max_vms_per_wave) VMs and O(constraints.max_tib_per_wave) TiB.
+  - VMs that share the value of the C(group_attribute) custom attribute move in the same wave. Tiers
+    of C(order_attribute) listed in C(order) move in that order (each tier starts a new wave). Waves
+    hold at most C(max_vms_per_wave) VMs and C(max_tib_per_wave) TiB (all in O(constraints)).
   - Each VM goes to the target with the most free memory that has room (vCPUs times the CPU
     overcommit, memory times the memory overcommit, storage) and no VM of the same anti-affinity
     value. Room used by earlier waves stays used.
@@ -31,6 +31,7 @@ attributes:
     description: Computes the plan; O(plan_file) is not written.
   diff_mode:
     support: none
+    description: Returns no diff.
 options:
   vms:
     description: The VMs, as vmshift.virt.vsphere_vm_info returns them (name, host, cpu, memory_mib, disks, custom_attributes).
@@ -41,7 +42,7 @@ options:
     description:
       - KVM hosts, each C({name, cpus, memory_mib, storage_bytes}) with optional C(cpu_overcommit)
         (default 4.0) and C(memory_overcommit) (default 1.0); a capacity left out is not limited.
-      - Or a cluster, C({name, type: kubevirt}), optionally with the same capacity keys.
+      - "Or a cluster, C({name, type: kubevirt}), optionally with the same capacity keys."
     type: list
     elements: dict
     required: true
@@ -84,7 +85,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 waves:
-  description: The waves in order; each with C(wave), C(tier), C(bytes), C(batches) and C(vms) (name, moref, uuid, source_host, target, batch, bytes, cpus, memory_mib, group).
+  description:
+    - The waves in order; each with C(wave), C(tier), C(bytes), C(batches) and C(vms).
+    - Each VM has name, moref, uuid, source_host, target, batch, bytes, cpus, memory_mib and group.
   returned: always
   type: list
   elements: dict

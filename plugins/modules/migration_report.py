@@ -26,6 +26,7 @@ attributes:
     description: Computes the reports and says whether they would change; writes nothing.
   diff_mode:
     support: none
+    description: Returns no diff.
 options:
   wave:
     description: The wave number.

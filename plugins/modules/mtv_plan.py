@@ -19,9 +19,9 @@ description:
     VirtualMachineCreation...) and, on failure, each failed VM's reason.
   - A rerun of a plan that succeeded changes nothing. A rerun after a failure starts a new Migration
     of the same plan; MTV migrates the VMs that are not migrated yet.
-  - O(state=canceled) cancels the running Migration's unfinished VMs; O(state=absent) deletes the
-    Plan, its Migrations and its maps (the Provider and its Secret C(<provider>-vsphere) stay: other
-    plans use them).
+  - O(state=canceled) cancels the running Migration's unfinished VMs. O(state=absent) deletes the
+    Plan, its Migrations and its maps; the Provider and its Secret C(<provider>-vsphere) stay, other
+    plans use them.
   - The Secret's content (the vSphere password) is never returned or shown in a diff.
 author:
   - vmshift.virt maintainers (@vmshift)
@@ -33,6 +33,7 @@ attributes:
     description: Reports what would be created or changed; writes nothing and starts no Migration.
   diff_mode:
     support: none
+    description: Returns no diff (the Secret's content must never show).
 options:
   name:
     description: The Plan name (its maps are C(<name>-network) and C(<name>-storage)).
@@ -60,7 +61,7 @@ options:
       password: {description: The vCenter password., type: str}
       ca_data: {description: The vCenter CA in PEM., type: str}
   vms:
-    description: The wave's VMs, each C({id: <moref>}) or C({name: <name>}).
+    description: "The wave's VMs, each C({id: <moref>}) or C({name: <name>})."
     type: list
     elements: dict
     default: []
@@ -73,11 +74,11 @@ options:
     type: bool
     default: false
   network_map:
-    description: Port group -> C(namespace/nad) (a NetworkAttachmentDefinition) or V(pod).
+    description: Port group to C(namespace/nad) (a NetworkAttachmentDefinition) or V(pod).
     type: dict
     default: {}
   storage_map:
-    description: Datastore -> storage class.
+    description: Datastore to storage class.
     type: dict
     default: {}
   state:
