@@ -7,6 +7,7 @@
 #   lab.sh status   show what runs
 #   lab.sh stop     stop every service the lab started
 #   lab.sh env      print the environment (source it: eval "$(tests/lab/lab.sh env)")
+#   lab.sh reset-estate   restart the simulator and the Kubernetes emulator with the lab's model only
 #
 # State and logs: $VMSHIFT_LAB_DIR (default /var/lib/vmshift-lab), logs in $VMSHIFT_LAB_DIR/log.
 set -euo pipefail
@@ -358,7 +359,11 @@ cmd_start() {
 }
 
 stop_pid() {
-  if pid_alive "$1"; then kill "$(cat "$1")" 2>/dev/null || true; fi
+  if pid_alive "$1"; then
+    kill "$(cat "$1")" 2>/dev/null || true
+    local deadline=$((SECONDS + 10))
+    while pid_alive "$1" && ((SECONDS < deadline)); do sleep 0.1; done
+  fi
   rm -f "$1"
 }
 
@@ -387,5 +392,9 @@ case "${1:-}" in
   stop) cmd_stop ;;
   status) cmd_status ;;
   env) cat "$LAB_DIR/env.sh" ;;
+  reset-estate)  # the simulator's and the emulator's inventories back to the lab's model (tests start from it)
+    stop_pid "$LAB_DIR/vcsim.pid"
+    stop_pid "$LAB_DIR/k8s.pid"
+    cmd_start ;;
   *) sed -n '2,12p' "$0"; exit 2 ;;
 esac

@@ -72,7 +72,7 @@ def check_params(params):
 def target_spec(source_spec, name, overrides, disks, network_map, power_state):
     """The neutral spec the target domain is defined from: the source's, with its disks as the copied
     volumes, its NICs mapped (MACs kept), the BIOS UUID kept, and the user's overrides."""
-    spec = dict(source_spec, name=name, power_state=power_state, cloud_init=None, source=source_spec.get("source"))
+    spec = dict(source_spec, name=name, power_state=power_state, cloud_init=None)
     for key in ("cpu", "memory_mib", "firmware", "machine"):
         if overrides.get(key) is not None:
             spec[key] = overrides[key]
@@ -215,9 +215,9 @@ class Migration:
         if conversion == "auto" and windows and not has_v2v:
             problems.append("a Windows guest needs virtio drivers: install virt-v2v on this host, or set "
                             "guest_conversion: never if the drivers are already in the guest")
-        copied = self.record.data.get("disks", {})
+        made = self.record.data.get("created", {}).get("files", [])
         for disk in disks:
-            if disk["present"] and disk["name"] not in copied:
+            if disk["present"] and disk["path"] not in made:
                 problems.append("volume '%s' already exists in pool '%s' and is not from this migration; remove it or "
                                 "set overrides.name" % (disk["volume"], params["pool"]))
         need = sum(d["size"] for d in disks if not d["present"])  # the most a copy can take (no zero block)
@@ -263,8 +263,10 @@ class Migration:
         self.actions[-1] = "power off source VM (%s)" % how
 
     def copy(self, pool, disk):
-        if disk["present"] and disk["name"] in self.record.data.get("disks", {}):
-            self.disks.append(dict(self.record.data["disks"][disk["name"]], skipped=True))
+        if disk["present"]:
+            # Only a verified copy is renamed to the volume's name, and preflight refused a volume this
+            # migration did not make: it is done (its statistics are there unless a kill came between).
+            self.disks.append(dict(self.record.data.get("disks", {}).get(disk["name"], {"name": disk["name"]}), skipped=True))
             return
         self.record.created("files", disk["part"])
         self.record.created("files", disk["path"])

@@ -41,6 +41,15 @@ def reader(path, log=None):
     return read
 
 
+def reset_at(path, limit):
+    """A source whose connection drops at ``limit`` (a killed or failed copy)."""
+    def read(offset, view):
+        if offset >= limit:
+            raise OSError("connection reset")
+        reader(path)(offset, view)
+    return read
+
+
 def journal_for(tmp_path, data, chunk):
     return Journal(str(tmp_path / "copy.journal"), {"source": "s", "size": len(data), "chunk": chunk})
 
@@ -81,12 +90,8 @@ def test_a_rerun_resumes_from_the_journal(tmp_path, source, fmt):
     target = str(tmp_path / "target")
     journal = journal_for(tmp_path, data, MIB)
 
-    def failing(offset, view):
-        if offset >= 4 * MIB:
-            raise OSError("connection reset")
-        reader(path)(offset, view)
     with pytest.raises(OSError):
-        copy_disk(failing, len(data), target, fmt, journal, workers=1, chunk=MIB)
+        copy_disk(reset_at(path, 4 * MIB), len(data), target, fmt, journal, workers=1, chunk=MIB)
     kept = journal.load()
     assert sorted(kept) == [0, MIB, 2 * MIB, 3 * MIB]  # what was copied before the failure is journaled
     reads = []
@@ -101,12 +106,8 @@ def test_a_byte_damaged_after_it_was_journaled_fails_the_rerun(tmp_path, source)
     target = str(tmp_path / "target")
     journal = journal_for(tmp_path, data, MIB)
 
-    def failing(offset, view):
-        if offset >= 4 * MIB:
-            raise OSError("connection reset")
-        reader(path)(offset, view)
     with pytest.raises(OSError):
-        copy_disk(failing, len(data), target, "raw", journal, workers=1, chunk=MIB)
+        copy_disk(reset_at(path, 4 * MIB), len(data), target, "raw", journal, workers=1, chunk=MIB)
     with open(target, "r+b") as f:
         f.seek(2 * MIB + 7)
         byte = f.read(1)
