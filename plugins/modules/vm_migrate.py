@@ -51,7 +51,7 @@ attributes:
     description: The target domain and the actions, after; nothing before (the domain does not exist).
 options:
   name:
-    description: The source VM's name (unique on the vCenter). Exactly one of O(name), O(moref), O(uuid).
+    description: The source VM's name (unique on the vCenter). Exactly one of O(name), O(moref), O(uuid), O(vms).
     type: str
   moref:
     description: The source VM's managed object id, for example V(vm-42).
@@ -59,6 +59,19 @@ options:
   uuid:
     description: The source VM's instance UUID or BIOS UUID.
     type: str
+  vms:
+    description:
+      - Several VMs onto this host in one run, each C({name|moref|uuid, overrides, serial_log}); the other options
+        apply to all. They run O(parallel) at a time, each with its own steps, record and rollback; one
+        failing does not stop the others. The task fails when any failed, with every VM's result in
+        RV(results). This is how the migration_wave role runs a batch on a target host: one start-up
+        and one task for the batch instead of one per VM.
+    type: list
+    elements: dict
+  parallel:
+    description: With O(vms), how many migrations run at once.
+    type: int
+    default: 4
   pool:
     description: The libvirt storage pool (a directory pool on the host running the module) for the disks.
     type: str
@@ -105,7 +118,7 @@ options:
   wait_for:
     description:
       - What to wait for after starting the target, up to O(wait_timeout) seconds (see vmshift.virt.libvirt_vm).
-      - V(serial) needs O(serial_log) and O(serial_pattern).
+      - V(serial) needs O(serial_log) (or C(serial_log) in each of O(vms)) and O(serial_pattern).
     type: str
     choices: [none, running, serial, ip, agent]
     default: running
@@ -163,6 +176,14 @@ EXAMPLES = r"""
     network_map:
       vlan-93: {bridge: br-vlan93}
     wait_for: ip
+  delegate_to: kvm01.example.com
+
+- name: A batch of three VMs onto the same host, two at a time
+  vmshift.virt.vm_migrate:
+    vms: [{moref: vm-1042}, {moref: vm-1043}, {name: web-03, overrides: {name: web-03-kvm}}]
+    parallel: 2
+    network_map:
+      vlan-93: {bridge: br-vlan93}
   delegate_to: kvm01.example.com
 
 - name: Preview (check mode) what a migration would do
@@ -231,6 +252,11 @@ wait:
   description: What was waited for on the target and what was found.
   returned: when the target was started and O(wait_for) is not V(none)
   type: dict
+results:
+  description: With O(vms), each VM's result (the keys above, and C(failed) with C(msg) for a VM that failed), in the order of O(vms).
+  returned: when O(vms) is given
+  type: list
+  elements: dict
 failed_step:
   description: On failure, the step that failed.
   returned: failure
@@ -255,6 +281,8 @@ def main():
         name=dict(type="str"),
         moref=dict(type="str"),
         uuid=dict(type="str"),
+        vms=dict(type="list", elements="dict"),
+        parallel=dict(type="int", default=4),
         pool=dict(type="str", default="default"),
         disk_format=dict(type="str", default="qcow2", choices=["qcow2", "raw"]),
         network_map=dict(type="dict", default={}),
@@ -275,8 +303,7 @@ def main():
         rollback=dict(type="bool", default=True),
     )
     run_module(argument_spec, lambda module: migrate_vm(module.params, module.check_mode), libraries=[PYVMOMI, LIBVIRT],
-               required_one_of=[("name", "moref", "uuid")], mutually_exclusive=[("name", "moref", "uuid")],
-               required_if=[("wait_for", "serial", ("serial_log", "serial_pattern"))])
+               required_one_of=[("name", "moref", "uuid", "vms")], mutually_exclusive=[("name", "moref", "uuid", "vms")])
 
 
 if __name__ == "__main__":

@@ -22,8 +22,9 @@ import os
 import shutil
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, VmshiftError, failed_to
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, OperationFailure, VmshiftError, failed_to
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LibvirtClient, libvirt, libvirt_error, translate
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.service import (
     LibvirtVmService,
@@ -60,6 +61,8 @@ def check_params(params):
             raise InvalidInput("%s must be a positive number, not %s" % (field, params[field]))
     if params["bandwidth_limit_mib"] is not None and params["bandwidth_limit_mib"] < 1:
         raise InvalidInput("bandwidth_limit_mib must be 1 or more (MiB/s), or unset for no limit")
+    if params["wait_for"] == "serial" and not (params["serial_log"] and params["serial_pattern"]):
+        raise InvalidInput("wait_for is serial: set serial_log (the console log file) and serial_pattern")
     unknown = set(params["overrides"]) - set(OVERRIDE_KEYS)
     if unknown:
         raise InvalidInput("overrides has unknown keys %s; known: %s" % (sorted(unknown), ", ".join(OVERRIDE_KEYS)))
@@ -487,4 +490,40 @@ def _rollback_text(rollback):
 
 
 def migrate_vm(params, check_mode):
+    if params.get("vms"):
+        return migrate_many(params, check_mode)
     return Migration(params, check_mode).run()
+
+
+def one_migration(params, check_mode):
+    """A migration's result; a failure becomes a failed result (the others go on)."""
+    try:
+        return Migration(params, check_mode).run()
+    except VmshiftError as exc:
+        return dict(exc.details, failed=True, msg=exc.message, changed=bool(exc.details.get("changed")))
+
+
+def migrate_many(params, check_mode):
+    """Several VMs onto this host at once, ``parallel`` at a time, each its own migration with its own
+    sessions, steps, record and rollback (one process, one start-up, for a batch of a wave). Fails when
+    any failed, with every VM's result in ``results`` (in the order of ``vms``)."""
+    runs = []
+    for i, entry in enumerate(params["vms"]):
+        keys = [k for k in ("name", "moref", "uuid") if isinstance(entry, dict) and entry.get(k)]
+        if len(keys) != 1 or set(entry) - {"name", "moref", "uuid", "overrides", "serial_log"}:
+            raise InvalidInput("vms[%d] must have exactly one of name, moref or uuid (and optional overrides, serial_log), "
+                               "not %r" % (i, entry))
+        runs.append(dict(params, vms=None, name=entry.get("name"), moref=entry.get("moref"), uuid=entry.get("uuid"),
+                         overrides=entry.get("overrides") or params["overrides"],
+                         serial_log=entry.get("serial_log") or params["serial_log"]))
+    for run in runs:
+        check_params(run)
+    with ThreadPoolExecutor(max(1, params["parallel"])) as pool:
+        results = list(pool.map(lambda run: one_migration(run, check_mode), runs))
+    failed = [(run.get("name") or run.get("moref") or run.get("uuid"), r) for run, r in zip(runs, results) if r.get("failed")]
+    changed = any(r.get("changed") for r in results)
+    if failed:
+        raise OperationFailure("%d of %d migrations failed: %s" % (len(failed), len(runs), "; ".join(
+            "%s: %s" % (name, r["msg"]) for name, r in failed)), results=results, changed=changed)
+    return {"changed": changed, "results": results, "msg": "%d migrations: %d changed" % (
+        len(results), sum(1 for r in results if r.get("changed")))}

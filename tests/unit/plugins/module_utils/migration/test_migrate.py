@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import neutral_spec
-from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import check_params, target_spec
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import check_params, migrate_vm, target_spec
 
 SOURCE = neutral_spec(
     "web-01", uuid="4215c1d2-0000-0000-0000-000000000001", sockets=2, cores=2, memory_mib=4096, firmware="efi",
@@ -39,6 +39,7 @@ def test_overrides_win():
 
 def params(**overrides):
     base = dict(copy_workers=4, chunk_size_mib=64, wait_timeout=300, shutdown_timeout=300, bandwidth_limit_mib=None,
+                wait_for="running", serial_log=None, serial_pattern=None,
                 overrides={}, network_map={"vlan-93": {"bridge": "br0"}})
     base.update(overrides)
     return base
@@ -51,6 +52,7 @@ def params(**overrides):
     ({"overrides": {"nmae": "x"}}, r"overrides has unknown keys \['nmae'\]"),
     ({"network_map": {"vlan-93": "br0"}}, r"network_map\['vlan-93'\] must be \{bridge: <Linux bridge>\}"),
     ({"network_map": {"vlan-93": {"bridge": "br0", "network": "n"}}}, r"network_map\['vlan-93'\] must be"),
+    ({"wait_for": "serial", "serial_pattern": "READY"}, "wait_for is serial: set serial_log"),
 ])
 def test_bad_input_names_the_field(bad, message):
     with pytest.raises(InvalidInput, match=message):
@@ -59,3 +61,13 @@ def test_bad_input_names_the_field(bad, message):
 
 def test_good_input_passes():
     check_params(params())
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"name": "a", "moref": "vm-1"}, r"vms\[0\] must have exactly one of name, moref or uuid"),
+    ({"overrides": {"name": "x"}}, r"vms\[0\] must have exactly one of name, moref or uuid"),
+    ({"moref": "vm-1", "pool": "other"}, r"vms\[0\] must have exactly one of name, moref or uuid \(and optional overrides, serial_log\)"),
+])
+def test_a_batch_entry_names_one_vm(entry, message):
+    with pytest.raises(InvalidInput, match=message):
+        migrate_vm(params(vms=[entry], parallel=2, serial_log=None), check_mode=True)
