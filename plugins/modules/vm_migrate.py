@@ -64,8 +64,8 @@ options:
       - Several VMs onto this host in one run, each C({name|moref|uuid, overrides, serial_log}); the other options
         apply to all. They run O(parallel) at a time, each with its own steps, record and rollback; one
         failing does not stop the others. The task fails when any failed, with every VM's result in
-        RV(results). This is how the migration_wave role runs a batch on a target host: one start-up
-        and one task for the batch instead of one per VM.
+        RV(results). The migration_wave role runs each batch on a target host this way (one start-up
+        and one task for the batch instead of one per VM).
     type: list
     elements: dict
   parallel:
