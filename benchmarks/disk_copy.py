@@ -90,6 +90,7 @@ def curl_cmd(vm, session, target):
 def run_curls(vms, session):
     targets = [os.path.join(OUT, "bench-curl-%d.raw" % i) for i in range(len(vms))]
     clean(*targets)
+    os.sync()  # no dirty pages of an earlier measurement are written back during this one
     cpu, start = children_cpu(), time.monotonic()
     procs = [subprocess.Popen(curl_cmd(vm, session, t)) for vm, t in zip(vms, targets)]
     if any(p.wait() != 0 for p in procs):
@@ -107,6 +108,7 @@ def engine(vm, session, fmt, workers, index=0):
     final = os.path.join(OUT, "bench-engine-%d.%s" % (index, fmt))
     journal = Journal(os.path.join(WORK, "bench-%d.journal" % index), {"i": index})
     clean(part, final, journal.path)
+    os.sync()
     cpu, start = own_cpu(), time.monotonic()
     extents = parse_descriptor(files.read_text(vm["path"]), vm["path"])
     size = sum(e["size"] for e in extents)
@@ -157,6 +159,7 @@ def main():
             target = os.path.join(OUT, "bench-curl-convert.raw")
             qcow = target + ".qcow2"
             clean(target, qcow)
+            os.sync()
             cpu0, start = children_cpu(), time.monotonic()
             subprocess.run(curl_cmd(vm, session, target), check=True)
             subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", target, qcow], check=True)
@@ -168,6 +171,7 @@ def main():
         print("\nfour 1 GiB disks at once")
         curl_s, curl_cpu = run_curls(vms, session)
         row("four curl -o at once", curl_s, curl_cpu, 4 * GIB)
+        os.sync()
         start = time.monotonic()
         with multiprocessing.get_context("fork").Pool(4) as pool:
             results = pool.map(engine_worker, [(v, session, "raw", args.workers, i) for i, v in enumerate(vms)])
