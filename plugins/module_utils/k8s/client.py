@@ -46,6 +46,17 @@ MERGE_PATCH = "application/merge-patch+json"
 TRANSIENT_STATUS = (429, 500, 502, 503, 504)
 
 
+def conditions(obj):
+    """An object's status conditions (or those of a status entry, such as one VM of an MTV Migration)."""
+    obj = obj or {}
+    return ((obj.get("status") or {}).get("conditions") if "status" in obj else obj.get("conditions")) or []
+
+
+def true_condition(obj, kind):
+    """The condition of that type when its status is True, else None."""
+    return next((c for c in conditions(obj) if c.get("type") == kind and c.get("status") == "True"), None)
+
+
 def merge_patch(current, desired):
     """The JSON merge patch (RFC 7386) that turns ``current`` into ``desired``: changed keys set, removed
     keys null, lists and scalars replaced whole; {} when they are equal."""

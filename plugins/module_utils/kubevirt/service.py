@@ -15,7 +15,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import
     wants_running,
 )
 from ansible_collections.vmshift.virt.plugins.module_utils.common.service import VmService
-from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient
+from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient, true_condition
 from ansible_collections.vmshift.virt.plugins.module_utils.kubevirt.vm_manifest import (
     API_VERSION,
     is_subset,
@@ -27,13 +27,6 @@ from ansible_collections.vmshift.virt.plugins.module_utils.kubevirt.vm_manifest 
 
 KIND = "VirtualMachine"
 RUNNING = ("Always", "RerunOnFailure")
-
-
-def condition(obj, kind):
-    for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
-        if cond.get("type") == kind:
-            return cond.get("status") == "True"
-    return False
 
 
 class KubevirtVmService(VmService):
@@ -117,7 +110,7 @@ class KubevirtVmService(VmService):
                 return status.get("printableStatus") == "Stopped"
             if old_vmi and uid in (None, old_vmi):
                 return False  # the restart has not replaced the instance yet
-            return condition(vm, "Ready") and (not agent or condition(vm, "AgentConnected"))
+            return bool(true_condition(vm, "Ready")) and (not agent or bool(true_condition(vm, "AgentConnected")))
 
         what = "VirtualMachine '%s/%s' to be %s" % (
             self.namespace, self.name, ("Ready with its guest agent connected" if agent else "Ready") if want_running else "Stopped")

@@ -20,20 +20,10 @@ import base64
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, OperationFailure, failed_to
 from ansible_collections.vmshift.virt.plugins.module_utils.common.waiter import Waiter
-from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient, merge_patch
+from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient, conditions, merge_patch, true_condition
 
 API = "forklift.konveyor.io/v1beta1"
 DESTINATION = "host"  # the OpenShift cluster MTV runs on: MTV's own provider of that name
-
-
-def condition(obj, kind):
-    """The True condition of that type in obj.status.conditions (obj.conditions for a VM entry), or None."""
-    obj = obj or {}
-    conditions = (obj.get("status") or {}).get("conditions") if "status" in obj else obj.get("conditions")
-    for cond in conditions or []:
-        if cond.get("type") == kind and cond.get("status") == "True":
-            return cond
-    return None
 
 
 def secret_manifest(name, namespace, url, username, password, ca_data=None):
@@ -89,13 +79,13 @@ def vm_progress(migration):
         error = vm.get("error") or {}
         out.append({"id": vm.get("id"), "name": vm.get("name"), "phase": vm.get("phase"), "pipeline": pipeline,
                     "error": "; ".join(error.get("reasons") or []) or None,
-                    "succeeded": bool(condition(vm, "Succeeded")), "failed": bool(condition(vm, "Failed")),
-                    "canceled": bool(condition(vm, "Canceled"))})
+                    "succeeded": bool(true_condition(vm, "Succeeded")), "failed": bool(true_condition(vm, "Failed")),
+                    "canceled": bool(true_condition(vm, "Canceled"))})
     return out
 
 
 def finished(migration):
-    return any(condition(migration, k) for k in ("Succeeded", "Failed", "Canceled"))
+    return any(true_condition(migration, k) for k in ("Succeeded", "Failed", "Canceled"))
 
 
 class MtvService:
@@ -126,13 +116,12 @@ class MtvService:
             return None
 
         def ready(obj):
-            return bool(condition(obj, "Ready")) or bool(condition(obj, "ConnectionFailed")) or any(
-                c.get("category") == "Critical" and c.get("status") == "True" for c in ((obj or {}).get("status") or {}).get("conditions") or [])
+            return bool(true_condition(obj, "Ready")) or bool(true_condition(obj, "ConnectionFailed")) or any(
+                c.get("category") == "Critical" and c.get("status") == "True" for c in conditions(obj))
         _ok, obj, _elapsed = self.waiter.wait(lambda: self.client.get(API, kind, name, self.ns), ready,
                                               self.params["wait_timeout"], "%s '%s' to be Ready" % (kind, name), interval=1.0)
-        if not condition(obj, "Ready"):
-            reasons = ["%s: %s" % (c.get("type"), c.get("message")) for c in (obj.get("status") or {}).get("conditions") or []
-                       if c.get("status") == "True"]
+        if not true_condition(obj, "Ready"):
+            reasons = ["%s: %s" % (c.get("type"), c.get("message")) for c in conditions(obj) if c.get("status") == "True"]
             raise OperationFailure(failed_to("prepare", kind, name, "; ".join(reasons) or "not Ready"), actions=self.actions)
         return obj
 
@@ -166,7 +155,7 @@ class MtvService:
         self.wait_ready("Plan", self.name)
         migrations = self.migrations()
         latest = migrations[-1] if migrations else None
-        if latest is not None and condition(latest, "Succeeded") and not self.actions:
+        if latest is not None and true_condition(latest, "Succeeded") and not self.actions:
             return self.result(latest, "already migrated")
         if latest is None or finished(latest):
             name = "%s-%d" % (self.name, len(migrations) + 1)
@@ -183,10 +172,10 @@ class MtvService:
         _ok, migration, _elapsed = self.waiter.wait(lambda: self.client.get(API, "Migration", name, self.ns), finished,
                                                     self.params["wait_timeout"], "Migration '%s' to finish" % name, interval=1.0)
         result = self.result(migration, "migrated")
-        if not condition(migration, "Succeeded"):
+        if not true_condition(migration, "Succeeded"):
             failed = ["%s: %s" % (vm["name"] or vm["id"], vm["error"] or vm["phase"]) for vm in result["vms"] if not vm["succeeded"]]
             raise OperationFailure(failed_to("migrate", "plan", self.name, "Migration %s %s; %s" % (
-                name, "Canceled" if condition(migration, "Canceled") else "Failed", "; ".join(failed))),
+                name, "Canceled" if true_condition(migration, "Canceled") else "Failed", "; ".join(failed))),
                 vms=result["vms"], migration=result["migration"], actions=result["actions"], changed=result["changed"])
         return result
 

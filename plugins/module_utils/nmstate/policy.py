@@ -15,7 +15,7 @@ __metaclass__ = type
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import OperationFailure, failed_to
 from ansible_collections.vmshift.virt.plugins.module_utils.common.waiter import Waiter
-from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient, merge_patch
+from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient, conditions, merge_patch, true_condition
 from ansible_collections.vmshift.virt.plugins.module_utils.nmstate.validate import validate_desired_state
 
 NNCP = ("nmstate.io/v1", "NodeNetworkConfigurationPolicy")
@@ -34,18 +34,6 @@ def policy_spec(node_selector, max_unavailable, desired_state):
     return spec
 
 
-def condition(obj, kind):
-    for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
-        if cond.get("type") == kind:
-            return cond
-    return None
-
-
-def is_true(obj, kind):
-    cond = condition(obj, kind)
-    return bool(cond) and cond.get("status") == "True"
-
-
 def absent_state(desired_state):
     """The same interfaces, set absent (to undo a policy before deleting it)."""
     return {"interfaces": [{"name": i["name"], "state": "absent"} for i in desired_state.get("interfaces") or []]}
@@ -60,8 +48,8 @@ def node_outcomes(enactments, generation):
             continue
         node = (nnce.get("metadata", {}).get("labels") or {}).get("nmstate.io/node") or nnce["metadata"]["name"]
         for kind in ("Failing", "Aborted", "Available", "Progressing", "Pending"):
-            cond = condition(nnce, kind)
-            if cond and cond.get("status") == "True":
+            cond = true_condition(nnce, kind)
+            if cond:
                 out[node] = {"state": kind, "message": cond.get("message") or cond.get("reason") or ""}
                 break
         else:
@@ -133,18 +121,19 @@ class PolicyService:
     def wait(self, node_count):
         def done(value):
             nncp, outcomes = value
-            settled = is_true(nncp, "Available") or is_true(nncp, "Degraded")
+            settled = true_condition(nncp, "Available") or true_condition(nncp, "Degraded")
             return settled and len(outcomes) >= node_count and all(o["state"] not in ("Progressing", "Pending")
                                                                    for o in outcomes.values())
         _ok, (nncp, outcomes), elapsed = self.waiter.wait(
             self.rollout, done, self.params["wait_timeout"], "the rollout of policy '%s' (Available or Degraded)" % self.name,
             interval=1.0)
         summary = {"seconds": round(elapsed, 1), "nodes": outcomes,
-                   "conditions": dict((c.get("type"), c.get("status")) for c in (nncp.get("status") or {}).get("conditions") or [])}
-        if is_true(nncp, "Degraded"):
+                   "conditions": dict((c.get("type"), c.get("status")) for c in conditions(nncp))}
+        degraded = true_condition(nncp, "Degraded")
+        if degraded:
             failing = ["%s: %s" % (node, o["message"]) for node, o in sorted(outcomes.items()) if o["state"] in ("Failing", "Aborted")]
             raise OperationFailure(failed_to("roll out", "policy", self.name, "Degraded (%s); %s" % (
-                condition(nncp, "Degraded").get("message") or "", "; ".join(failing) or "no node reported why")),
+                degraded.get("message") or "", "; ".join(failing) or "no node reported why")),
                 rollout=summary, actions=self.actions, changed=bool(self.actions))
         return summary
 

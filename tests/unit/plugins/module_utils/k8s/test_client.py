@@ -9,7 +9,7 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import AuthenticationFailure, Conflict, NotFound
-from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient, translate
+from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient, conditions, translate, true_condition
 
 
 def flaky(statuses):
@@ -40,3 +40,12 @@ def test_translation_names_what_failed():
     assert isinstance(translate(ApiException(status=404), "get", "VirtualMachine", "web"), NotFound)
     err = translate(ApiException(status=409, reason="Conflict"), "create", "VirtualMachine", "web")
     assert isinstance(err, Conflict) and err.message.startswith("Failed to create VirtualMachine 'web': ")
+
+
+def test_true_condition_reads_an_object_or_a_status_entry():
+    obj = {"status": {"conditions": [{"type": "Ready", "status": "False"}, {"type": "Degraded", "status": "True", "message": "1/3"}]}}
+    assert true_condition(obj, "Ready") is None
+    assert true_condition(obj, "Degraded")["message"] == "1/3"
+    assert true_condition({"metadata": {}}, "Ready") is None and conditions(None) == []
+    entry = {"id": "vm-1", "conditions": [{"type": "Succeeded", "status": "True"}]}
+    assert true_condition(entry, "Succeeded") == {"type": "Succeeded", "status": "True"}
