@@ -255,7 +255,7 @@ def copy_disk(read, size, path, fmt, journal, workers=4, chunk=DEFAULT_CHUNK, ra
             limiter.take(length)
             data, back = buffers.get(chunk)
             read(offset, memoryview(data)[:length])
-            sha = hashlib.sha256(memoryview(data)[:length]).hexdigest()
+            sha = digest_of(memoryview(data)[:length])
             nbytes = write_chunk(target, offset, data, length)
             target.readinto(memoryview(back)[:length], offset)
             same = data == back if length == chunk else data[:length] == back[:length]

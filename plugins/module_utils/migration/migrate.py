@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, OperationFailure, VmshiftError, failed_to
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LibvirtClient, libvirt, libvirt_error, translate
+from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.domain_xml import render_domain
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.service import (
     LibvirtVmService,
     RUNNING_STATES,
@@ -155,8 +156,8 @@ class Migration:
 
     def set_marker(self, dom, completed=""):
         facts = self.source.facts
-        xml = ('<migration source-uuid="%s" source-moref="%s" source-name="%s" completed="%s"/>'
-               % (facts["instance_uuid"], facts["moref"], _xml_attr(facts["name"]), completed))
+        xml = ET.tostring(ET.Element("migration", {"source-uuid": facts["instance_uuid"] or "", "source-moref": facts["moref"],
+                                                   "source-name": facts["name"] or "", "completed": completed}), encoding="unicode")
         flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG | (libvirt.VIR_DOMAIN_AFFECT_LIVE if dom.isActive() else 0)
         try:
             dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, xml, "vmshift", MIGRATION_NS, flags)
@@ -294,11 +295,10 @@ class Migration:
     def convert_guest(self, disks):
         """virt-v2v-in-place on the copied disks (virtio drivers in, VMware tools out)."""
         self.actions.append("convert guest with virt-v2v-in-place")
-        xml = "<domain type='kvm'><name>%s</name><memory unit='MiB'>%d</memory><os><type>hvm</type></os><devices>%s</devices></domain>" % (
-            _xml_attr(self.name), self.source.facts["memory_mib"] or 1024,
-            "".join("<disk type='file' device='disk'><driver name='qemu' type='%s'/><source file='%s'/>"
-                    "<target dev='vd%s' bus='virtio'/></disk>" % (self.params["disk_format"], _xml_attr(d["path"]), chr(97 + i))
-                    for i, d in enumerate(disks)))
+        # The domain renderer libvirt_vm uses, with the copied disks and no NICs: all virt-v2v reads.
+        spec = dict(self.source.facts["spec"], name=self.name, nics=[], memory_mib=self.source.facts["memory_mib"] or 1024)
+        xml = render_domain(spec, "kvm", [{"path": d["path"], "format": self.params["disk_format"], "bus": "virtio",
+                                            "boot_order": d.get("boot_order")} for d in disks])
         path = os.path.join(self.record.directory, "v2v-input.xml")
         with open(path, "w", encoding="utf-8") as f:
             f.write(xml)
@@ -468,10 +468,6 @@ class Migration:
 
 def _now():
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def _xml_attr(text):
-    return (text or "").replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace("'", "&apos;")
 
 
 def _allocated(path):
