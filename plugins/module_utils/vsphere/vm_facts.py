@@ -143,7 +143,8 @@ def disk_facts(devices):
         backing = dev.backing
         datastore, path = split_datastore_path(getattr(backing, "fileName", None))
         controller_type = _controller_type(by_key.get(dev.controllerKey))
-        capacity = dev.capacityInBytes if dev.capacityInBytes is not None else (dev.capacityInKB or 0) * 1024
+        # int(): pyVmomi's `long` is an int subclass that Ansible refuses to store as a host variable.
+        capacity = int(dev.capacityInBytes if dev.capacityInBytes is not None else (dev.capacityInKB or 0) * 1024)
         disks.append({
             "label": dev.deviceInfo.label if dev.deviceInfo else "disk %s" % dev.key,
             "key": dev.key,

@@ -7,7 +7,7 @@ __metaclass__ = type
 
 import pytest
 
-from pyVmomi import vim
+from pyVmomi import VmomiSupport, vim
 
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere import vm_facts
 
@@ -20,7 +20,8 @@ def devices():
     ctrl = vim.vm.device.ParaVirtualSCSIController(key=1000, busNumber=0)
     disk_backing = vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
         fileName="[ds1] web-01/web-01.vmdk", thinProvisioned=True, diskMode="persistent", sharing="sharingNone")
-    disk = vim.vm.device.VirtualDisk(key=2000, controllerKey=1000, unitNumber=0, capacityInBytes=10 * 2 ** 30,
+    # As the SOAP decoder gives it: pyVmomi's own long type.
+    disk = vim.vm.device.VirtualDisk(key=2000, controllerKey=1000, unitNumber=0, capacityInBytes=VmomiSupport.long(10 * 2 ** 30),
                                      backing=disk_backing, deviceInfo=vim.Description(label="Hard disk 1", summary=""))
     rdm = vim.vm.device.VirtualDisk(
         key=2001, controllerKey=1000, unitNumber=1, capacityInKB=1024,
@@ -91,6 +92,7 @@ def test_disks_and_nics():
     assert (disk["datastore"], disk["path"], disk["capacity_bytes"]) == ("ds1", "web-01/web-01.vmdk", 10 * 2 ** 30)
     assert (disk["thin"], disk["rdm"], disk["controller_type"], disk["bus"]) == (True, False, "pvscsi", "scsi")
     assert rdm["rdm"] is True and rdm["capacity_bytes"] == 1024 * 1024
+    assert type(disk["capacity_bytes"]) is int  # a plain int: Ansible stores no pyVmomi long as a host variable
     dvs, std = web["nics"]
     assert (dvs["mac"], dvs["network"], dvs["adapter_type"], dvs["connected"], dvs["vlan"]) == (
         "00:50:56:aa:bb:cc", "vlan-93", "vmxnet3", True, 93)
