@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Lab helper: a vSphere simulator VM whose disk holds real data, for migration tests and benchmarks.
+"""Lab helper: change the vSphere simulator's VMs as an estate would be changed, for tests and benchmarks;
+above all, a simulator VM whose disk holds real data.
 
     python workload.py create NAME IMAGE [--mac MAC] [--power on|off] [--host H] [--datastore DS]
                                          [--network PG] [--memory-mib N] [--guest-id ID] [--claim-bytes N]
@@ -8,6 +9,8 @@
     python workload.py delete NAME
     python workload.py power NAME on|off
     python workload.py info NAME
+    python workload.py snapshot-create NAME | snapshot-remove NAME
+    python workload.py set-attribute NAME ATTRIBUTE VALUE     (defines the custom attribute if needed)
 
 ``create`` makes the VM (one virtual disk, one NIC with the given MAC) and replaces its disk's
 files on the datastore with IMAGE (raw), turned into a VMDK descriptor plus a flat extent by
@@ -103,16 +106,21 @@ def create(si, ctx, args):
         cookie = si._stub.cookie.split(";")[0]
         upload(ctx, cookie, datacenter.name, args.datastore, ds_path[:-len(".vmdk")] + "-flat.vmdk", flat)
         upload(ctx, cookie, datacenter.name, args.datastore, ds_path, descriptor)
-    manager = si.RetrieveContent().customFieldsManager
     for pair in args.attr or []:
         key, _sep, value = pair.partition("=")
-        field = next((f for f in manager.field if f.name == key), None) or manager.AddCustomFieldDef(
-            name=key, moType=vim.VirtualMachine)
-        manager.SetField(entity=vm, key=field.key, value=value)
+        set_attribute(si.RetrieveContent(), vm, key, value)
     if args.power == "on":
         wait(vm.PowerOnVM_Task())
     print(json.dumps({"name": args.name, "moref": vm._moId, "disk": backing.fileName, "size": size,
                       "instance_uuid": vm.config.instanceUuid, "datacenter": datacenter.name}))
+
+
+def set_attribute(content, vm, name, value):
+    """Set a custom attribute, defining it first if needed."""
+    manager = content.customFieldsManager
+    field = next((f for f in manager.field if f.name == name), None) or manager.AddCustomFieldDef(
+        name=name, moType=vim.VirtualMachine)
+    manager.SetField(entity=vm, key=field.key, value=value)
 
 
 def delete_vm(vm):
@@ -124,9 +132,10 @@ def delete_vm(vm):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("action", choices=["create", "delete", "power", "info"])
+    parser.add_argument("action", choices=["create", "delete", "power", "info", "snapshot-create", "snapshot-remove",
+                                           "set-attribute"])
     parser.add_argument("name")
-    parser.add_argument("arg", nargs="?")
+    parser.add_argument("args", nargs="*", help="create: IMAGE; power: on|off; set-attribute: NAME VALUE")
     parser.add_argument("--mac", default="00:50:56:00:00:01")
     parser.add_argument("--power", default="on", choices=["on", "off"])
     parser.add_argument("--host", default="DC0_H0")
@@ -142,24 +151,30 @@ def main():
                       user=os.environ["VMWARE_USER"], pwd=os.environ["VMWARE_PASSWORD"], sslContext=ctx)
     try:
         if args.action == "create":
-            args.image = args.arg
+            args.image = args.args[0]
             create(si, ctx, args)
             return
-        vm = find(si.RetrieveContent(), vim.VirtualMachine, args.name)
+        content = si.RetrieveContent()
+        vm = find(content, vim.VirtualMachine, args.name)
         if args.action == "delete":
             if vm is not None:
                 delete_vm(vm)
-        elif args.action == "power":
-            if vm is None:
-                sys.exit("no VM %s" % args.name)
-            if args.arg == "on" and vm.runtime.powerState != "poweredOn":
+            return
+        if vm is None:
+            sys.exit("no VM %s" % args.name)
+        if args.action == "power":
+            if args.args == ["on"] and vm.runtime.powerState != "poweredOn":
                 wait(vm.PowerOnVM_Task())
-            elif args.arg == "off" and vm.runtime.powerState != "poweredOff":
+            elif args.args == ["off"] and vm.runtime.powerState != "poweredOff":
                 wait(vm.PowerOffVM_Task())
+        elif args.action == "snapshot-create":
+            wait(vm.CreateSnapshot_Task("vmshift-test", "", False, False))
+        elif args.action == "snapshot-remove":
+            wait(vm.RemoveAllSnapshots_Task())
+        elif args.action == "set-attribute":
+            set_attribute(content, vm, args.args[0], args.args[1])
         else:
-            if vm is None:
-                sys.exit("no VM %s" % args.name)
-            values = dict((f.key, f.name) for f in si.RetrieveContent().customFieldsManager.field)
+            values = dict((f.key, f.name) for f in content.customFieldsManager.field)
             print(json.dumps({"name": vm.name, "power_state": str(vm.runtime.powerState),
                               "instance_uuid": vm.config.instanceUuid,
                               "attributes": dict((values.get(v.key), v.value) for v in vm.customValue),
