@@ -92,7 +92,7 @@ def test_disks_and_nics():
     assert (disk["datastore"], disk["path"], disk["capacity_bytes"]) == ("ds1", "web-01/web-01.vmdk", 10 * 2 ** 30)
     assert (disk["thin"], disk["rdm"], disk["controller_type"], disk["bus"]) == (True, False, "pvscsi", "scsi")
     assert rdm["rdm"] is True and rdm["capacity_bytes"] == 1024 * 1024
-    assert type(disk["capacity_bytes"]) is int  # a plain int: Ansible stores no pyVmomi long as a host variable
+    assert not isinstance(disk["capacity_bytes"], VmomiSupport.long)  # Ansible stores no pyVmomi long as a host variable
     dvs, std = web["nics"]
     assert (dvs["mac"], dvs["network"], dvs["adapter_type"], dvs["connected"], dvs["vlan"]) == (
         "00:50:56:aa:bb:cc", "vlan-93", "vmxnet3", True, 93)
