@@ -27,6 +27,7 @@ author:
   - vmshift.virt maintainers (@vmshift)
 extends_documentation_fragment:
   - vmshift.virt.libvirt
+  - vmshift.virt.libvirt_guest
 attributes:
   check_mode:
     support: full
@@ -60,36 +61,6 @@ options:
     description: The storage pool for the VM's volumes.
     type: str
     default: default
-  domain_type:
-    description:
-      - V(kvm) for hardware virtualisation, V(qemu) for software emulation (TCG), for hosts where
-        KVM is not usable.
-    type: str
-    choices: [kvm, qemu]
-    default: kvm
-  serial_log:
-    description:
-      - Log the first serial console to this file on the libvirt host (appended across boots).
-      - Needed for O(wait_for=serial); without it the serial console is a pty.
-    type: path
-  wait_for:
-    description:
-      - What to wait for after starting the domain, up to O(wait_timeout) seconds.
-      - V(running) the domain runs; V(serial) a line matching O(serial_pattern) appears in
-        O(serial_log) after this start (the file is read where the module runs, so run it on the
-        KVM host); V(ip) a DHCP lease on a libvirt network; V(agent) the guest agent answers with
-        an address.
-      - Nothing waits in check mode.
-    type: str
-    choices: [none, running, serial, ip, agent]
-    default: running
-  serial_pattern:
-    description: A regular expression to find on the serial console, for O(wait_for=serial).
-    type: str
-  wait_timeout:
-    description: Seconds to wait for O(wait_for).
-    type: int
-    default: 300
   shutdown_timeout:
     description: Seconds to wait for a graceful shutdown before forcing the power off.
     type: int
@@ -167,7 +138,7 @@ wait:
   sample: {for: serial, result: "VMSHIFT-GUEST-READY kernel=6.1.0", seconds: 4.2}
 """
 
-from ansible_collections.vmshift.virt.plugins.module_utils.common.argspec import libvirt_argument_spec
+from ansible_collections.vmshift.virt.plugins.module_utils.common.argspec import libvirt_argument_spec, libvirt_guest_argument_spec
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import run_module
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LIBVIRT
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.service import ensure_vm
@@ -175,15 +146,11 @@ from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.service impor
 
 def main():
     argument_spec = libvirt_argument_spec()
+    argument_spec.update(libvirt_guest_argument_spec())
     argument_spec.update(
         spec=dict(type="dict", required=True),
         state=dict(type="str", default="present", choices=["present", "absent", "started", "stopped", "restarted"]),
         pool=dict(type="str", default="default"),
-        domain_type=dict(type="str", default="kvm", choices=["kvm", "qemu"]),
-        serial_log=dict(type="path"),
-        wait_for=dict(type="str", default="running", choices=["none", "running", "serial", "ip", "agent"]),
-        serial_pattern=dict(type="str"),
-        wait_timeout=dict(type="int", default=300),
         shutdown_timeout=dict(type="int", default=120),
         autostart=dict(type="bool"),
         remove_volumes=dict(type="bool", default=False),

@@ -42,6 +42,7 @@ author:
 extends_documentation_fragment:
   - vmshift.virt.vsphere
   - vmshift.virt.libvirt
+  - vmshift.virt.libvirt_guest
 attributes:
   check_mode:
     support: full
@@ -110,28 +111,6 @@ options:
     type: str
     choices: [auto, always, never]
     default: auto
-  domain_type:
-    description: V(kvm), or V(qemu) (software emulation) where KVM is not usable.
-    type: str
-    choices: [kvm, qemu]
-    default: kvm
-  wait_for:
-    description:
-      - What to wait for after starting the target, up to O(wait_timeout) seconds (see vmshift.virt.libvirt_vm).
-      - V(serial) needs O(serial_log) (or C(serial_log) in each of O(vms)) and O(serial_pattern).
-    type: str
-    choices: [none, running, serial, ip, agent]
-    default: running
-  serial_log:
-    description: Log the target's first serial console to this file on the host.
-    type: path
-  serial_pattern:
-    description: A regular expression to find on the serial console, for O(wait_for=serial).
-    type: str
-  wait_timeout:
-    description: Seconds to wait for O(wait_for).
-    type: int
-    default: 300
   shutdown_timeout:
     description: Seconds to wait for the source's guest shutdown before powering it off.
     type: int
@@ -267,7 +246,11 @@ rollback:
   type: dict
 """
 
-from ansible_collections.vmshift.virt.plugins.module_utils.common.argspec import libvirt_argument_spec, vsphere_argument_spec
+from ansible_collections.vmshift.virt.plugins.module_utils.common.argspec import (
+    libvirt_argument_spec,
+    libvirt_guest_argument_spec,
+    vsphere_argument_spec,
+)
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import run_module
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LIBVIRT
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import migrate_vm
@@ -277,6 +260,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import
 def main():
     argument_spec = vsphere_argument_spec()
     argument_spec.update(libvirt_argument_spec())
+    argument_spec.update(libvirt_guest_argument_spec())
     argument_spec.update(
         name=dict(type="str"),
         moref=dict(type="str"),
@@ -289,11 +273,6 @@ def main():
         overrides=dict(type="dict", default={}),
         target_power_state=dict(type="str", default="running", choices=["running", "stopped"]),
         guest_conversion=dict(type="str", default="auto", choices=["auto", "always", "never"]),
-        domain_type=dict(type="str", default="kvm", choices=["kvm", "qemu"]),
-        wait_for=dict(type="str", default="running", choices=["none", "running", "serial", "ip", "agent"]),
-        serial_log=dict(type="path"),
-        serial_pattern=dict(type="str"),
-        wait_timeout=dict(type="int", default=300),
         shutdown_timeout=dict(type="int", default=300),
         copy_workers=dict(type="int", default=4),
         chunk_size_mib=dict(type="int", default=64),

@@ -30,6 +30,17 @@ def libvirt_argument_spec():
     )
 
 
+def libvirt_guest_argument_spec():
+    """How a domain is run and waited for (libvirt_vm, vm_migrate)."""
+    return dict(
+        domain_type=dict(type="str", default="kvm", choices=["kvm", "qemu"]),
+        serial_log=dict(type="path"),
+        wait_for=dict(type="str", default="running", choices=["none", "running", "serial", "ip", "agent"]),
+        serial_pattern=dict(type="str"),
+        wait_timeout=dict(type="int", default=300),
+    )
+
+
 def kubernetes_argument_spec():
     return dict(
         kubeconfig=dict(type="raw", fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),

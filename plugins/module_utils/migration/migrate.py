@@ -297,8 +297,9 @@ class Migration:
         self.actions.append("convert guest with virt-v2v-in-place")
         # The domain renderer libvirt_vm uses, with the copied disks and no NICs: all virt-v2v reads.
         spec = dict(self.source.facts["spec"], name=self.name, nics=[], memory_mib=self.source.facts["memory_mib"] or 1024)
-        xml = render_domain(spec, "kvm", [{"path": d["path"], "format": self.params["disk_format"], "bus": "virtio",
-                                            "boot_order": d.get("boot_order")} for d in disks])
+        rendered = [{"path": d["path"], "format": self.params["disk_format"], "bus": "virtio", "boot_order": d.get("boot_order")}
+                    for d in disks]
+        xml = render_domain(spec, "kvm", rendered)
         path = os.path.join(self.record.directory, "v2v-input.xml")
         with open(path, "w", encoding="utf-8") as f:
             f.write(xml)
