@@ -123,8 +123,9 @@ class Record:
 
 
 class Migration:
-    def __init__(self, params, check_mode):
+    def __init__(self, params, check_mode, inventory=None):
         self.params = params
+        self.inventory = inventory  # the estate as SourceVm.inventory reads it, when a batch read it once
         self.check_mode = check_mode
         self.actions = []
         self.steps = []
@@ -375,7 +376,7 @@ class Migration:
         params = self.params
         check_params(params)
         with VsphereClient.from_params(params) as vsphere:
-            self.source = SourceVm.find(vsphere, params)
+            self.source = SourceVm.find(vsphere, params, self.inventory)
             facts = self.source.facts
             self.name = params["overrides"].get("name") or facts["name"]
             with LibvirtClient(params["uri"]) as target:
@@ -492,10 +493,10 @@ def migrate_vm(params, check_mode):
     return Migration(params, check_mode).run()
 
 
-def one_migration(params, check_mode):
+def one_migration(params, check_mode, inventory):
     """A migration's result; a failure becomes a failed result (the others go on)."""
     try:
-        return Migration(params, check_mode).run()
+        return Migration(params, check_mode, inventory).run()
     except VmshiftError as exc:
         return dict(exc.details, failed=True, msg=exc.message, changed=bool(exc.details.get("changed")))
 
@@ -515,8 +516,10 @@ def migrate_many(params, check_mode):
                          serial_log=entry.get("serial_log") or params["serial_log"]))
     for run in runs:
         check_params(run)
+    with VsphereClient.from_params(params) as vsphere:
+        inventory = SourceVm.inventory(vsphere)  # one read of the estate for the whole batch
     with ThreadPoolExecutor(max(1, params["parallel"])) as pool:
-        results = list(pool.map(lambda run: one_migration(run, check_mode), runs))
+        results = list(pool.map(lambda run: one_migration(run, check_mode, inventory), runs))
     failed = [(run.get("name") or run.get("moref") or run.get("uuid"), r) for run, r in zip(runs, results) if r.get("failed")]
     changed = any(r.get("changed") for r in results)
     if failed:

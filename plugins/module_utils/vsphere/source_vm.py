@@ -35,31 +35,38 @@ class SourceVm:
         self.vm = vim.VirtualMachine(moid, client.si._stub)
         self.facts = facts
 
+    @staticmethod
+    def inventory(client):
+        """What finding a VM needs of the estate, as plain data: one read serves a batch of migrations."""
+        objects = retrieve_summary(client)
+        return {"names": dict((moid, props.get("name")) for moid, (kind, props) in objects.items() if kind == "VirtualMachine"),
+                "tree": plain_tree(objects), "fields": custom_field_names(client)}
+
     @classmethod
-    def find(cls, client, params):
+    def find(cls, client, params, inventory=None):
         """By moref, instance or BIOS UUID, or name (a name must be unique in the selection)."""
         given = [key for key in ("name", "moref", "uuid") if params.get(key)]
         if len(given) != 1:
             raise InvalidInput("give exactly one of name, moref or uuid to choose the source VM (given: %s)"
                                % (", ".join(given) or "none"))
-        objects = retrieve_summary(client)
-        vms = dict((moid, props) for moid, (kind, props) in objects.items() if kind == "VirtualMachine")
+        inventory = inventory or cls.inventory(client)
+        names = inventory["names"]
         if params.get("moref"):
-            found = [params["moref"]] if params["moref"] in vms else []
+            found = [params["moref"]] if params["moref"] in names else []
         elif params.get("uuid"):
             index = client.content.searchIndex
             ref = (vsphere_call(client, index.FindByUuid, None, params["uuid"], True, True)
                    or vsphere_call(client, index.FindByUuid, None, params["uuid"], True, False))
             found = [ref._moId] if ref is not None else []
         else:
-            found = sorted(moid for moid, props in vms.items() if props.get("name") == params["name"])
+            found = sorted(moid for moid, name in names.items() if name == params["name"])
         what = params.get("name") or params.get("moref") or params.get("uuid")
         if not found:
             raise NotFound(failed_to("find", "source VM", what, "no VM of that %s on %s" % (given[0], client.endpoint)))
         if len(found) > 1:
             raise InvalidInput(failed_to("choose", "source VM", what, "%d VMs have that name (%s); give moref or uuid"
                                          % (len(found), ", ".join(found))))
-        facts = fetch_facts(params, found, plain_tree(objects), custom_field_names(client), client)
+        facts = fetch_facts(params, found, inventory["tree"], inventory["fields"], client)
         if not facts:
             raise NotFound(failed_to("find", "source VM", what, "it was deleted while it was being read"))
         if facts[0]["template"]:
