@@ -218,7 +218,10 @@ disks:
     seconds: {description: Copy time., type: float, returned: always}
     bytes_per_second: {description: Copy rate., type: int, returned: always}
     cpu_seconds: {description: CPU time of the copy (all threads)., type: float, returned: always}
-    sha256_chunks: {description: "SHA-256 over the chunks' SHA-256 values in order: the copy's checksum.", type: str, returned: always}
+    checksum:
+      description: SHA-256 over the chunks' CRC-32 values in order (the journal's checksums); the same source and chunk size give the same value.
+      type: str
+      returned: always
 domain:
   description: The target domain (name, uuid, state).
   returned: always
