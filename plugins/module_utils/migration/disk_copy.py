@@ -178,6 +178,12 @@ class ImageFile:
             if os.preadv(self.fd, [view[start:start + length]], place) != length:
                 raise OperationFailure("the target ended before byte %d" % (offset + start + length))
 
+    def write_behind(self, offset, length):
+        """Start writing a verified range to disk now (its pages are dirty, so they stay cached until written),
+        so that the next flush waits for little and the copy does not fill the host's page cache."""
+        for place, start, n in self.places(offset, length):
+            os.posix_fadvise(self.fd, place, n, os.POSIX_FADV_DONTNEED)
+
     def flush(self):
         os.fdatasync(self.fd)
 
@@ -243,32 +249,34 @@ def open_target(path, fmt, size, fresh):
     return Qcow2Image(path, size) if fmt == "qcow2" else RawFile(path, size)
 
 
-def write_chunk(target, offset, buf, length):
-    """Write the first ``length`` bytes of ``buf`` at ``offset``, runs of non-zero MiB blocks in one write
-    each; zero blocks stay holes (unallocated in qcow2). Returns the bytes written."""
-    view = memoryview(buf)
-    written = 0
-    run = None  # start of the current run of non-zero blocks
-    for start in list(range(0, length, ZERO_BLOCK)) + [length]:  # the end closes the last run
+def copy_blocks(target, offset, data, length, echo):
+    """Checksum the first ``length`` bytes of ``data`` and write them at ``offset`` a block (MiB) at a time,
+    while the block is still in the CPU's cache: an all-zero block is left as a hole, every block is read
+    back into ``echo`` and compared. Returns (checksum, bytes written, whether every block read back the
+    same)."""
+    view = memoryview(data)
+    crc, written, same = 0, 0, True
+    for start in range(0, length, ZERO_BLOCK):
         n = min(ZERO_BLOCK, length - start)
-        zero = n == 0 or buf.startswith(_ZEROS if n == ZERO_BLOCK else _ZEROS[:n], start)
-        if not zero and run is None:
-            run = start
-        elif zero and run is not None:
-            target.pwrite(view[run:start], offset + run)
-            written += start - run
-            run = None
-    return written
+        block = view[start:start + n]
+        crc = zlib.crc32(block, crc)
+        if not data.startswith(_ZEROS if n == ZERO_BLOCK else _ZEROS[:n], start):
+            target.pwrite(block, offset + start)
+            written += n
+        back = memoryview(echo)[:n]
+        target.readinto(back, offset + start)
+        same = same and data.startswith(back, start)  # bytearray.startswith is a memcmp; memoryview == is not
+    return "%08x" % crc, written, same
 
 
 class Buffers(threading.local):
-    """Per worker thread: the chunk read from the source and the same range read back from the target,
-    reused so a copy does not allocate (and fault in) fresh memory for every chunk."""
+    """Per worker thread: the chunk read from the source and one block read back from the target, reused
+    so a copy does not allocate (and fault in) fresh memory for every chunk."""
 
     def get(self, size):
         if getattr(self, "size", None) != size:
-            self.size, self.data, self.back = size, bytearray(size), bytearray(size)
-        return self.data, self.back
+            self.size, self.data, self.echo = size, bytearray(size), bytearray(ZERO_BLOCK)
+        return self.data, self.echo
 
 
 def differ_error(what, bad):
@@ -299,19 +307,17 @@ def copy_disk(read, size, path, fmt, journal, workers=4, chunk=DEFAULT_CHUNK, ra
 
         def one(offset, length):
             limiter.take(length)
-            data, back = buffers.get(chunk)
+            data, echo = buffers.get(chunk)
             read(offset, memoryview(data)[:length])
-            checksum = checksum_of(memoryview(data)[:length])
-            nbytes = write_chunk(target, offset, data, length)
-            target.readinto(memoryview(back)[:length], offset)
-            same = data == back if length == chunk else data[:length] == back[:length]
+            checksum, nbytes, same = copy_blocks(target, offset, data, length, echo)
+            target.write_behind(offset, length)
             return offset, length, checksum, nbytes, same
 
         def recheck(offset):
             length = done[offset][0]
-            back = buffers.get(chunk)[1]
-            target.readinto(memoryview(back)[:length], offset)
-            return offset if checksum_of(memoryview(back)[:length]) != done[offset][1] else None
+            back = memoryview(buffers.get(chunk)[0])[:length]
+            target.readinto(back, offset)
+            return offset if checksum_of(back) != done[offset][1] else None
 
         pending = []
         last_flush = time.monotonic()

@@ -16,9 +16,10 @@ from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy i
     Journal,
     RateLimit,
     copy_disk,
+    checksum_of,
+    copy_blocks,
     plan_chunks,
     qcow2_places,
-    write_chunk,
 )
 
 
@@ -159,17 +160,33 @@ def test_a_torn_journal_line_keeps_what_is_before_it(tmp_path, source):
     assert len(journal.load()) == 7
 
 
-def test_write_chunk_writes_runs_of_non_zero_blocks_only():
-    class Target:
-        def __init__(self):
-            self.writes = []
+class MemoryTarget:
+    """A target that records writes and reads back what it holds (``lose`` drops writes at that offset)."""
 
-        def pwrite(self, view, offset):
-            self.writes.append((offset, len(view)))
+    def __init__(self, size, lose=None):
+        self.bytes = bytearray(size)
+        self.writes = []
+        self.lose = lose
+
+    def pwrite(self, view, offset):
+        self.writes.append((offset, len(view)))
+        if offset != self.lose:
+            self.bytes[offset:offset + len(view)] = view
+
+    def readinto(self, view, offset):
+        view[:] = self.bytes[offset:offset + len(view)]
+
+
+def test_copy_blocks_writes_non_zero_blocks_and_checks_each_read_back():
     buf = bytearray(MIB) + bytearray(b"x" * (2 * MIB)) + bytearray(MIB) + bytearray(b"y" * 512)
-    target = Target()
-    assert write_chunk(target, 100, buf, len(buf)) == 2 * MIB + 512
-    assert target.writes == [(100 + MIB, 2 * MIB), (100 + 4 * MIB, 512)]
+    target = MemoryTarget(100 + len(buf))
+    checksum, written, same = copy_blocks(target, 100, buf, len(buf), bytearray(MIB))
+    assert (checksum, written, same) == (checksum_of(buf), 2 * MIB + 512, True)
+    assert target.writes == [(100 + MIB, MIB), (100 + 2 * MIB, MIB), (100 + 4 * MIB, 512)]
+    assert target.bytes[100:] == buf
+
+    lossy = MemoryTarget(len(buf), lose=2 * MIB)
+    assert copy_blocks(lossy, 0, buf, len(buf), bytearray(MIB))[2] is False
 
 
 def test_rate_limit_spaces_the_grants():
