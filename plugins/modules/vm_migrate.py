@@ -217,7 +217,7 @@ disks:
     written_bytes: {description: Bytes written; zero blocks are left as holes., type: int, returned: always}
     seconds: {description: Copy time., type: float, returned: always}
     bytes_per_second: {description: Copy rate., type: int, returned: always}
-    cpu_seconds: {description: CPU time of the copy (all threads)., type: float, returned: always}
+    cpu_seconds: {description: "CPU time of the copy: its worker threads reading, checking and writing.", type: float, returned: always}
     checksum:
       description: SHA-256 over the chunks' CRC-32 values in order (the journal's checksums); the same source and chunk size give the same value.
       type: str

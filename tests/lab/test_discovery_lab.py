@@ -27,3 +27,35 @@ def test_parallel_workers_return_the_same_vms_as_one():
     two = discovery.discover_vms(dict(PARAMS, workers=2))["vms"]
     assert [v["moref"] for v in one] == [v["moref"] for v in two]
     assert one == two
+
+
+def test_migrations_noting_a_new_attribute_at_once_all_succeed():
+    """Several migrations finishing together each define the source note attribute if it is missing: the
+    server answers all but the first with DuplicateName, which must not fail a migration."""
+    import threading
+    import uuid
+
+    from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import VsphereClient
+    from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.source_vm import SourceVm
+
+    vms = discovery.discover_vms(dict(PARAMS, workers=1))["vms"][:6]
+    attribute = "vmshift.it-%s" % uuid.uuid4().hex[:8]  # new on the server: every thread finds it missing
+    barrier = threading.Barrier(len(vms))
+    errors = []
+
+    def note(facts):
+        try:
+            with VsphereClient.from_params(PARAMS) as client:
+                source = SourceVm(client, facts["moref"], facts)
+                barrier.wait()
+                source.note(attribute, "migrated to " + facts["name"])
+        except Exception as exc:  # pylint: disable=broad-except
+            errors.append("%s: %s" % (facts["name"], exc))
+    threads = [threading.Thread(target=note, args=(vm,)) for vm in vms]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    after = dict((v["name"], v["custom_attributes"].get(attribute)) for v in discovery.discover_vms(dict(PARAMS, workers=1))["vms"])
+    assert all(after[v["name"]] == "migrated to " + v["name"] for v in vms)

@@ -298,8 +298,7 @@ def copy_disk(read, size, path, fmt, journal, workers=4, chunk=DEFAULT_CHUNK, ra
     limiter = RateLimit(rate_limit)
     progress = Progress(progress_path, size, sum(v[0] for v in done.values()))
     started = time.monotonic()
-    cpu_before = os.times()
-    written = 0
+    written = cpu_seconds = 0
     bad = []
     target = open_target(path, fmt, size, fresh=not done)
     try:
@@ -307,11 +306,12 @@ def copy_disk(read, size, path, fmt, journal, workers=4, chunk=DEFAULT_CHUNK, ra
 
         def one(offset, length):
             limiter.take(length)
+            cpu = time.thread_time()  # this copy's own CPU, also when other copies share the process
             data, echo = buffers.get(chunk)
             read(offset, memoryview(data)[:length])
             checksum, nbytes, same = copy_blocks(target, offset, data, length, echo)
             target.write_behind(offset, length)
-            return offset, length, checksum, nbytes, same
+            return offset, length, checksum, nbytes, same, time.thread_time() - cpu
 
         def recheck(offset):
             length = done[offset][0]
@@ -325,8 +325,9 @@ def copy_disk(read, size, path, fmt, journal, workers=4, chunk=DEFAULT_CHUNK, ra
             futures = [pool.submit(one, offset, length) for offset, length in todo]
             try:
                 for future in as_completed(futures):
-                    offset, length, checksum, nbytes, same = future.result()
+                    offset, length, checksum, nbytes, same, cpu = future.result()
                     written += nbytes
+                    cpu_seconds += cpu
                     if not same:
                         bad.append(offset)
                         continue  # never journaled: a rerun copies it again
@@ -353,7 +354,6 @@ def copy_disk(read, size, path, fmt, journal, workers=4, chunk=DEFAULT_CHUNK, ra
         target.close()
     if bad:
         raise differ_error(os.path.basename(path), sorted(bad))
-    cpu_after = os.times()
     copied = sum(length for offset, length in todo)
     seconds = copied_at - started
     return {
@@ -364,7 +364,7 @@ def copy_disk(read, size, path, fmt, journal, workers=4, chunk=DEFAULT_CHUNK, ra
         "seconds": round(seconds, 2),
         "verify_seconds": round(time.monotonic() - copied_at, 2),
         "bytes_per_second": int(copied / seconds) if seconds > 0 else None,
-        "cpu_seconds": round((cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system), 2),
+        "cpu_seconds": round(cpu_seconds, 2),
         "chunk_checksums": [done[offset][1] for offset, length in chunks],
         "chunk_size": chunk,
     }

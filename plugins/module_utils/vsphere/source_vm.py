@@ -119,8 +119,16 @@ class SourceVm:
         manager = self.client.content.customFieldsManager
         if manager is None:
             return
-        field = next((f for f in self._call("read custom attributes of", lambda: manager.field) or []
-                      if f.name == attribute), None)
+
+        def defined():
+            return next((f for f in self._call("read custom attributes of", lambda: manager.field) or []
+                         if f.name == attribute), None)
+        field = defined()
         if field is None:
-            field = self._call("define custom attribute for", manager.AddCustomFieldDef, attribute, vim.VirtualMachine)
+            try:
+                field = manager.AddCustomFieldDef(attribute, vim.VirtualMachine)
+            except vim.fault.DuplicateName:
+                field = defined()  # another migration (of this wave, or on another host) defined it just now
+            except (vmodl.MethodFault, OSError) as exc:
+                raise translate(exc, "define custom attribute for", "source VM", self.facts["name"], self.client.endpoint)
         self._call("note the migration on", manager.SetField, self.vm, field.key, value)
