@@ -13,8 +13,8 @@ short_description: Plan migration waves with a target placement per VM
 version_added: 0.1.0
 description:
   - From the VMs (the C(vms) of vmshift.virt.vsphere_vm_info), the targets (KVM hosts with their
-    capacity, or a cluster) and the constraints, computes waves, a target per VM and the copy batches
-    inside each wave. Pure and deterministic; runs on the controller's data only.
+    capacity, or a cluster) and the constraints, computes waves, a target per VM and the limits on
+    copies at once that the wave role keeps. Pure and deterministic; runs on the controller's data only.
   - VMs that share the value of the C(group_attribute) custom attribute move in the same wave. Tiers
     of C(order_attribute) listed in C(order) move in that order (each tier starts a new wave). Waves
     hold at most C(max_vms_per_wave) VMs and C(max_tib_per_wave) TiB (all in O(constraints)).
@@ -86,8 +86,9 @@ EXAMPLES = r"""
 RETURN = r"""
 waves:
   description:
-    - The waves in order; each with C(wave), C(tier), C(bytes), C(batches) and C(vms).
-    - Each VM has name, moref, uuid, source_host, target, batch, bytes, cpus, memory_mib and group.
+    - The waves in order; each with C(wave), C(tier), C(bytes), C(vms) and C(limits) (copies at once -
+      C(parallel), C(per_source_host), C(per_target_host) - from the constraints).
+    - Each VM has name, moref, uuid, source_host, target, bytes, cpus, memory_mib and group.
   returned: always
   type: list
   elements: dict

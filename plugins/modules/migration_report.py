@@ -34,7 +34,7 @@ options:
     required: true
   vms:
     description:
-      - One entry per VM of the wave, C({name, target, batch, result}), where C(result) is what
+      - One entry per VM of the wave, C({name, target, result}), where C(result) is what
         vmshift.virt.vm_migrate returned (or is left out when the VM was never started, with an
         optional C(reason)).
     type: list

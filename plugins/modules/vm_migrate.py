@@ -27,10 +27,11 @@ description:
     O(source_note_attribute)."
   - "The disk copy reads the VMDK descriptor and its flat extents over the datastore's HTTPS
     C(/folder) endpoint with the vSphere session, in parallel ranged GETs (O(copy_workers) x
-    O(chunk_size_mib)). All-zero MiB blocks stay holes in the sparse target. Every chunk's SHA-256 is
-    journaled once its data is on disk; the whole target is then read back and compared with those
-    checksums, so a damaged byte fails the run. A killed copy resumes from the journal on the next
-    run. Progress (bytes, rate, ETA) is written to C(<work_dir>/<instance uuid>/<disk>.progress.json)
+    O(chunk_size_mib)), written straight into the volume (raw, or qcow2 with its metadata preallocated
+    and the data written in place). All-zero MiB blocks stay holes. Every block is read back from the
+    target and compared with what the source sent, and each chunk's CRC-32 is journaled once its data
+    is on disk. A killed copy resumes from the journal on the next run, which first checks every
+    journaled chunk against its checksum, so a byte damaged in between fails the run. Progress (bytes, rate, ETA) is written to C(<work_dir>/<instance uuid>/<disk>.progress.json)
     every second, for a person or an async job to watch."
   - A rerun on a VM already migrated changes nothing. A failed step rolls back what this migration
     made on the target (domain, volumes, partial copies) and powers the source back on if it was on;
@@ -63,16 +64,26 @@ options:
   vms:
     description:
       - Several VMs onto this host in one run, each C({name|moref|uuid, overrides, serial_log}); the other options
-        apply to all. They run O(parallel) at a time, each with its own steps, record and rollback; one
-        failing does not stop the others. The task fails when any failed, with every VM's result in
-        RV(results). The migration_wave role runs each batch on a target host this way (one start-up
-        and one task for the batch instead of one per VM).
+        apply to all. They start in the order given, O(parallel) at a time (a slot that frees is taken at
+        once), each with its own steps, record and rollback; one failing does not stop the others unless
+        O(max_failed) says so. The task fails when any failed, with every VM's result in RV(results). The
+        migration_wave role runs a whole wave on a target host this way (one start-up and one task).
     type: list
     elements: dict
   parallel:
     description: With O(vms), how many migrations run at once.
     type: int
     default: 4
+  parallel_per_source_host:
+    description:
+      - With O(vms), how many migrations at once may read from the same ESXi host (unset, no limit besides
+        O(parallel)). Applies to VMs given by name or moref; each VM given by UUID counts on its own.
+    type: int
+  max_failed:
+    description:
+      - With O(vms), once more than this many migrations failed, start no more; the rest are in RV(results)
+        with C(not_started). Unset, all are tried.
+    type: int
   pool:
     description: The libvirt storage pool (a directory pool on the host running the module) for the disks.
     type: str
@@ -120,9 +131,9 @@ options:
     type: int
     default: 4
   chunk_size_mib:
-    description: The unit of copy, checksum and resume, in MiB.
+    description: The unit of copy, checksum and resume, in MiB (each copy thread holds one chunk in memory).
     type: int
-    default: 64
+    default: 16
   bandwidth_limit_mib:
     description: At most this many MiB/s read from the datastore (all workers together); no limit when not set.
     type: int
@@ -157,10 +168,12 @@ EXAMPLES = r"""
     wait_for: ip
   delegate_to: kvm01.example.com
 
-- name: A batch of three VMs onto the same host, two at a time
+- name: Three VMs onto the same host, two at a time, one at a time per ESXi host, none more after a failure
   vmshift.virt.vm_migrate:
     vms: [{moref: vm-1042}, {moref: vm-1043}, {name: web-03, overrides: {name: web-03-kvm}}]
     parallel: 2
+    parallel_per_source_host: 1
+    max_failed: 0
     network_map:
       vlan-93: {bridge: br-vlan93}
   delegate_to: kvm01.example.com
@@ -235,7 +248,9 @@ wait:
   returned: when the target was started and O(wait_for) is not V(none)
   type: dict
 results:
-  description: With O(vms), each VM's result (the keys above, and C(failed) with C(msg) for a VM that failed), in the order of O(vms).
+  description:
+    - With O(vms), each VM's result (the keys above, and C(failed) with C(msg) for a VM that failed), in the order
+      of O(vms); a VM that O(max_failed) kept from starting has C(not_started=true) and C(msg).
   returned: when O(vms) is given
   type: list
   elements: dict
@@ -270,6 +285,8 @@ def main():
         uuid=dict(type="str"),
         vms=dict(type="list", elements="dict"),
         parallel=dict(type="int", default=4),
+        parallel_per_source_host=dict(type="int"),
+        max_failed=dict(type="int"),
         pool=dict(type="str", default="default"),
         disk_format=dict(type="str", default="qcow2", choices=["qcow2", "raw"]),
         network_map=dict(type="dict", default={}),
@@ -278,7 +295,7 @@ def main():
         guest_conversion=dict(type="str", default="auto", choices=["auto", "always", "never"]),
         shutdown_timeout=dict(type="int", default=300),
         copy_workers=dict(type="int", default=4),
-        chunk_size_mib=dict(type="int", default=64),
+        chunk_size_mib=dict(type="int", default=16),
         bandwidth_limit_mib=dict(type="int"),
         work_dir=dict(type="path", default="/var/lib/vmshift/migrations"),
         source_note_attribute=dict(type="str", default="vmshift.migrated"),

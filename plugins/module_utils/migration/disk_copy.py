@@ -269,14 +269,28 @@ def copy_blocks(target, offset, data, length, echo):
     return "%08x" % crc, written, same
 
 
-class Buffers(threading.local):
-    """Per worker thread: the chunk read from the source and one block read back from the target, reused
-    so a copy does not allocate (and fault in) fresh memory for every chunk."""
+class Buffers:
+    """Chunk buffers shared by every copy of the process (a wave runs many): a copy's worker takes one for
+    each chunk and gives it back, so memory is allocated and faulted in once per worker, not per chunk
+    or per disk."""
 
-    def get(self, size):
-        if getattr(self, "size", None) != size:
-            self.size, self.data, self.echo = size, bytearray(size), bytearray(ZERO_BLOCK)
-        return self.data, self.echo
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.free = {}
+
+    def take(self, size):
+        with self.lock:
+            kept = self.free.get(size)
+            if kept:
+                return kept.pop()
+        return bytearray(size), bytearray(ZERO_BLOCK)
+
+    def give(self, pair):
+        with self.lock:
+            self.free.setdefault(len(pair[0]), []).append(pair)
+
+
+BUFFERS = Buffers()
 
 
 def differ_error(what, bad):
@@ -302,22 +316,28 @@ def copy_disk(read, size, path, fmt, journal, workers=4, chunk=DEFAULT_CHUNK, ra
     bad = []
     target = open_target(path, fmt, size, fresh=not done)
     try:
-        buffers = Buffers()
-
         def one(offset, length):
             limiter.take(length)
             cpu = time.thread_time()  # this copy's own CPU, also when other copies share the process
-            data, echo = buffers.get(chunk)
-            read(offset, memoryview(data)[:length])
-            checksum, nbytes, same = copy_blocks(target, offset, data, length, echo)
+            pair = BUFFERS.take(chunk)
+            try:
+                data, echo = pair
+                read(offset, memoryview(data)[:length])
+                checksum, nbytes, same = copy_blocks(target, offset, data, length, echo)
+            finally:
+                BUFFERS.give(pair)
             target.write_behind(offset, length)
             return offset, length, checksum, nbytes, same, time.thread_time() - cpu
 
         def recheck(offset):
             length = done[offset][0]
-            back = memoryview(buffers.get(chunk)[0])[:length]
-            target.readinto(back, offset)
-            return offset if checksum_of(back) != done[offset][1] else None
+            pair = BUFFERS.take(chunk)
+            try:
+                back = memoryview(pair[0])[:length]
+                target.readinto(back, offset)
+                return offset if checksum_of(back) != done[offset][1] else None
+            finally:
+                BUFFERS.give(pair)
 
         pending = []
         last_flush = time.monotonic()

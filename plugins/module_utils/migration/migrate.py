@@ -22,7 +22,7 @@ import os
 import shutil
 import time
 import xml.etree.ElementTree as ET
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, OperationFailure, VmshiftError, failed_to
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LibvirtClient, libvirt, libvirt_error, translate
@@ -501,10 +501,56 @@ def one_migration(params, check_mode, inventory):
         return dict(exc.details, failed=True, msg=exc.message, changed=bool(exc.details.get("changed")))
 
 
+def run_limited(items, work, parallel, key=None, per_key=None, stop=None):
+    """``work(item)`` for each item on threads: at most ``parallel`` at once and at most ``per_key`` with the
+    same ``key(item)``, started in order as the limits allow (no batches: a slot that frees is filled at
+    once). Once ``stop(results so far)`` is true nothing more starts. Returns the results in the order of
+    ``items``, None for an item never started."""
+    results = [None] * len(items)
+    pending = list(range(len(items)))
+    running = {}
+    counts = {}
+    with ThreadPoolExecutor(max(1, parallel)) as pool:
+        while pending or running:
+            stopped = stop is not None and stop([r for r in results if r is not None])
+            for index in [] if stopped else list(pending):
+                if len(running) >= max(1, parallel):
+                    break
+                group = key(items[index]) if key else None
+                if per_key and counts.get(group, 0) >= per_key:
+                    continue
+                pending.remove(index)
+                counts[group] = counts.get(group, 0) + 1
+                running[pool.submit(work, items[index])] = index
+            if not running:
+                break
+            done, dummy = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = running.pop(future)
+                group = key(items[index]) if key else None
+                counts[group] -= 1
+                results[index] = future.result()
+    return results
+
+
+def source_host_of(inventory):
+    """key(run) for run_limited: the ESXi host of the run's VM as the inventory knows it (by moref or
+    name); a VM given by UUID is its own group (the inventory does not index UUIDs)."""
+    def key(run):
+        moid = run.get("moref") or next((m for m, n in inventory["names"].items() if n == run.get("name")), None)
+        return inventory["hosts"].get(moid) or ("vm", moid or run.get("uuid"))
+    return key
+
+
 def migrate_many(params, check_mode):
-    """Several VMs onto this host at once, ``parallel`` at a time, each its own migration with its own
-    sessions, steps, record and rollback (one process, one start-up, for a batch of a wave). Fails when
+    """Several VMs onto this host, ``parallel`` at a time and ``parallel_per_source_host`` at a time from one
+    ESXi host, each its own migration with its own sessions, steps, record and rollback (one process, one
+    start-up, for a whole wave on a host). Once more than ``max_failed`` failed, no more start. Fails when
     any failed, with every VM's result in ``results`` (in the order of ``vms``)."""
+    for field, least in (("parallel", 1), ("parallel_per_source_host", 1), ("max_failed", 0)):
+        if params.get(field) is not None and params[field] < least:
+            raise InvalidInput("%s must be %d or more, not %s%s" % (field, least, params[field],
+                                                              "" if field == "parallel" else " (unset: no limit)"))
     runs = []
     for i, entry in enumerate(params["vms"]):
         keys = [k for k in ("name", "moref", "uuid") if isinstance(entry, dict) and entry.get(k)]
@@ -518,8 +564,13 @@ def migrate_many(params, check_mode):
         check_params(run)
     with VsphereClient.from_params(params) as vsphere:
         inventory = SourceVm.inventory(vsphere)  # one read of the estate for the whole batch
-    with ThreadPoolExecutor(max(1, params["parallel"])) as pool:
-        results = list(pool.map(lambda run: one_migration(run, check_mode, inventory), runs))
+    max_failed = params.get("max_failed")
+    results = run_limited(runs, lambda run: one_migration(run, check_mode, inventory), params["parallel"],
+                          key=source_host_of(inventory), per_key=params.get("parallel_per_source_host"),
+                          stop=None if max_failed is None else lambda done: sum(1 for r in done if r.get("failed")) > max_failed)
+    failures = sum(1 for r in results if r is not None and r.get("failed"))
+    results = [r if r is not None else {"changed": False, "not_started": True, "msg": "not started: %d migrations failed, "
+                                        "more than max_failed %d" % (failures, max_failed)} for r in results]
     failed = [(run.get("name") or run.get("moref") or run.get("uuid"), r) for run, r in zip(runs, results) if r.get("failed")]
     changed = any(r.get("changed") for r in results)
     if failed:

@@ -12,8 +12,9 @@
    (times the CPU overcommit), the memory (times the memory overcommit) and the storage, and holds
    no VM of the same anti-affinity value. Capacity used by earlier waves stays used. A unit that
    cannot be placed whole is not placed; each of its VMs is listed with the reason.
-4. Batches: inside a wave, VMs copied at the same time, at most ``max_parallel`` in all,
-   ``max_parallel_per_source_host`` per ESXi host and ``max_parallel_per_target_host`` per target.
+4. Limits: each wave carries the copies allowed at once (``max_parallel`` in all,
+   ``max_parallel_per_source_host`` per ESXi host, ``max_parallel_per_target_host`` per target), which
+   the wave role keeps while it runs: a copy starts as soon as one ends, no batches.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -148,26 +149,6 @@ def place_unit(unit, hosts, c):
     return placed, None
 
 
-def batches(entries, c):
-    """Give each VM of a wave a batch number within the parallel-copy limits (first batch that fits)."""
-    counts = []
-    for entry in entries:
-        for number, count in enumerate(counts):
-            if (count["all"] < c["max_parallel"]
-                    and count["source"].get(entry["source_host"], 0) < c["max_parallel_per_source_host"]
-                    and count["target"].get(entry["target"], 0) < c["max_parallel_per_target_host"]):
-                break
-        else:
-            counts.append({"all": 0, "source": {}, "target": {}})
-            number = len(counts) - 1
-        count = counts[number]
-        count["all"] += 1
-        count["source"][entry["source_host"]] = count["source"].get(entry["source_host"], 0) + 1
-        count["target"][entry["target"]] = count["target"].get(entry["target"], 0) + 1
-        entry["batch"] = number + 1
-    return len(counts)
-
-
 def plan_waves(vms, targets, constraints=None, blocked=None):
     """{waves: [...], unplaced: [...], targets: [...], summary: {...}}."""
     c = check_inputs(vms, targets, constraints or {})
@@ -198,8 +179,10 @@ def plan_waves(vms, targets, constraints=None, blocked=None):
                 "target": host.name, "bytes": vm_bytes(vm), "cpus": (vm.get("cpu") or {}).get("count") or 1,
                 "memory_mib": vm.get("memory_mib") or 0, "group": None if unit["key"].startswith("\0") else unit["key"]})
         current["bytes"] += unit["bytes"]
+    limits = {"parallel": c["max_parallel"], "per_source_host": c["max_parallel_per_source_host"],
+              "per_target_host": c["max_parallel_per_target_host"]}
     for wave in waves:
-        wave["batches"] = batches(wave["vms"], c)
+        wave["limits"] = dict(limits)  # copies at once, which the wave role keeps while it runs the wave
         wave["tier"] = (c["order"][wave["tier"]] if wave["tier"] < len(c["order"] or []) else None)
     unplaced.sort(key=lambda u: u["name"])
     return {

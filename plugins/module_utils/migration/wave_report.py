@@ -15,10 +15,10 @@ KEPT = ("msg", "failed_step", "steps", "disks", "domain", "source", "wait", "rol
 
 
 def outcome(entry):
-    """One VM: {name, target, batch, outcome, seconds, bytes, bytes_per_second, ...} from the role's entry
-    {name, target, batch, result} (result: vm_migrate's, or None when it was never started)."""
+    """One VM: {name, target, outcome, seconds, bytes, bytes_per_second, ...} from the role's entry
+    {name, target, result} (result: vm_migrate's, or None when it was never started)."""
     result = entry.get("result")
-    out = {"name": entry["name"], "target": entry.get("target"), "batch": entry.get("batch")}
+    out = {"name": entry["name"], "target": entry.get("target")}
     if result is None:
         out.update(outcome="not started", msg=entry.get("reason") or "the wave stopped before this VM")
         return out
@@ -68,7 +68,7 @@ def wave_html(summary, outcomes):
                  summary["vms"], counts["migrated"], counts["already migrated"], counts["failed"], counts["not started"],
                  _mib(summary["bytes"]), (" in %.1f s (%s)" % (summary["seconds"], _rate(summary["bytes_per_second"])))
                  if summary["seconds"] else ""),
-             "<table><tr><th>VM</th><th>target</th><th>batch</th><th>outcome</th><th>copied</th><th>rate</th>"
+             "<table><tr><th>VM</th><th>target</th><th>outcome</th><th>copied</th><th>rate</th>"
              "<th>steps (s)</th><th>failure</th></tr>"]
     for r in outcomes:
         steps = ", ".join("%s %s" % (s["step"], s.get("seconds")) for s in r.get("steps") or [])
@@ -77,8 +77,8 @@ def wave_html(summary, outcomes):
             failure = escape(str(r.get("msg") or ""))
             if r.get("rollback"):
                 failure += "<br><i>rollback:</i> %s" % escape(", ".join(r["rollback"].get("actions") or []) or "nothing to undo")
-        parts.append("<tr><td>%s</td><td>%s</td><td>%s</td><td class='%s'>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
-            escape(r["name"]), escape(str(r.get("target") or "")), r.get("batch") or "", r["outcome"].split()[0], r["outcome"],
+        parts.append("<tr><td>%s</td><td>%s</td><td class='%s'>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
+            escape(r["name"]), escape(str(r.get("target") or "")), r["outcome"].split()[0], r["outcome"],
             _mib(r.get("bytes")), _rate(r.get("bytes_per_second")), escape(steps), failure))
     parts.append("</table></body></html>")
     return "\n".join(parts)

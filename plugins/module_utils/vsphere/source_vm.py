@@ -39,7 +39,9 @@ class SourceVm:
     def inventory(client):
         """What finding a VM needs of the estate, as plain data: one read serves a batch of migrations."""
         objects = retrieve_summary(client)
-        return {"names": dict((moid, props.get("name")) for moid, (kind, props) in objects.items() if kind == "VirtualMachine"),
+        vms = [(moid, props) for moid, (kind, props) in objects.items() if kind == "VirtualMachine"]
+        return {"names": dict((moid, props.get("name")) for moid, props in vms),
+                "hosts": dict((moid, props["runtime.host"]._moId) for moid, props in vms if props.get("runtime.host") is not None),
                 "tree": plain_tree(objects), "fields": custom_field_names(client)}
 
     @classmethod

@@ -71,3 +71,62 @@ def test_good_input_passes():
 def test_a_batch_entry_names_one_vm(entry, message):
     with pytest.raises(InvalidInput, match=message):
         migrate_vm(params(vms=[entry], parallel=2, serial_log=None), check_mode=True)
+
+
+def test_run_limited_keeps_both_limits_and_fills_a_free_slot_at_once():
+    import threading
+    import time
+
+    from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import run_limited
+    lock = threading.Lock()
+    now = {"all": 0, "a": 0, "b": 0}
+    peak = {"all": 0, "a": 0, "b": 0}
+    long_one_running_at_start = []
+
+    def work(item):
+        host, seconds = item
+        with lock:
+            long_one_running_at_start.append(now["a"] > 0)
+            for k in ("all", host):
+                now[k] += 1
+                peak[k] = max(peak[k], now[k])
+        time.sleep(seconds)
+        with lock:
+            now["all"] -= 1
+            now[host] -= 1
+        return "%s-%s" % item
+    # a long copy from host a; four short ones from host b, at most 2 per host, 2 in all
+    items = [("a", 0.6), ("b", 0.05), ("b", 0.05), ("b", 0.05), ("b", 0.05)]
+    results = run_limited(items, work, parallel=2, key=lambda item: item[0], per_key=2)
+    assert results == ["a-0.6", "b-0.05", "b-0.05", "b-0.05", "b-0.05"]
+    assert peak == {"all": 2, "a": 1, "b": 1}
+    # no batches: every short one went through the second slot while the long one still ran
+    assert long_one_running_at_start == [False, True, True, True, True]
+
+
+def test_run_limited_holds_back_a_host_at_its_limit_but_not_the_others():
+    from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import run_limited
+    import threading
+    import time
+    lock = threading.Lock()
+    now = {}
+    peak = {}
+
+    def work(host):
+        with lock:
+            now[host] = now.get(host, 0) + 1
+            peak[host] = max(peak.get(host, 0), now[host])
+        time.sleep(0.02)
+        with lock:
+            now[host] -= 1
+        return host
+    items = ["a", "a", "a", "b", "b", "c"]
+    assert run_limited(items, work, parallel=4, key=lambda h: h, per_key=1) == items
+    assert peak == {"a": 1, "b": 1, "c": 1}
+
+
+def test_run_limited_starts_nothing_more_once_stop_says_so():
+    from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import run_limited
+    results = run_limited([1, 2, 3, 4], lambda item: {"failed": item <= 2}, parallel=1,
+                          stop=lambda done: sum(1 for r in done if r["failed"]) > 1)
+    assert results == [{"failed": True}, {"failed": True}, None, None]

@@ -66,15 +66,11 @@ def test_anti_affinity_spreads_members():
     assert "anti-affinity group 'x'" in plan["unplaced"][0]["reason"]
 
 
-def test_batches_respect_parallel_limits():
+def test_each_wave_carries_the_copy_limits_for_the_wave_role():
     vms = [vm("s%d" % i, host="esx%d" % (i % 2), mem=1024, gib=1) for i in range(8)]
     plan = plan_waves(vms, HOSTS, {"max_parallel": 3, "max_parallel_per_source_host": 1, "max_parallel_per_target_host": 2})
-    wave = plan["waves"][0]
-    for batch in range(1, wave["batches"] + 1):
-        members = [v for v in wave["vms"] if v["batch"] == batch]
-        assert len(members) <= 2  # one per source host, two source hosts
-        assert len(set(v["source_host"] for v in members)) == len(members)
-    assert wave["batches"] == 4
+    assert [w["limits"] for w in plan["waves"]] == [{"parallel": 3, "per_source_host": 1, "per_target_host": 2}]
+    assert "batch" not in plan["waves"][0]["vms"][0]
 
 
 def test_tib_per_wave_and_oversized_groups():
