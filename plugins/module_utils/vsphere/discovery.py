@@ -32,6 +32,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.vm_facts impo
     names_of,
     plain_tree,
     select,
+    summary_properties,
     vm_facts,
 )
 
@@ -56,8 +57,8 @@ def vsphere_call(client, call, *args):
         raise translate(exc, "retrieve", "VMs from", client.endpoint, client.endpoint)
 
 
-def retrieve_summary(client):
-    type_properties = {vim.VirtualMachine: SUMMARY_PROPERTIES}
+def retrieve_summary(client, vm_properties=None):
+    type_properties = {vim.VirtualMachine: vm_properties or SUMMARY_PROPERTIES}
     for type_name, paths in TREE_PROPERTIES.items():
         type_properties[getattr(vim, type_name)] = paths
     return vsphere_call(client, client.retrieve, type_properties)
@@ -97,7 +98,8 @@ def discover_vms(params):
 
 def discover_with(client, params):
     started = time.monotonic()
-    objects = retrieve_summary(client)
+    filters = dict((key, params.get(key)) for key in FILTERS)
+    objects = retrieve_summary(client, summary_properties(filters))
     field_names = custom_field_names(client)
     for field, kind in (("datacenter", "Datacenter"), ("cluster", "ClusterComputeResource"), ("host", "HostSystem"),
                         ("resource_pool", "ResourcePool")):
@@ -105,7 +107,7 @@ def discover_with(client, params):
         if params.get(field) and params[field] not in known:
             raise NotFound(failed_to("find", field, params[field], "it does not exist; known: %s" % ", ".join(known)))
     tree_objects = plain_tree(objects)
-    selected = select(objects, Tree(tree_objects), dict((key, params.get(key)) for key in FILTERS), field_names)
+    selected = select(objects, Tree(tree_objects), filters, field_names)
     workers = worker_count(params.get("workers"), len(selected))
     summarised = time.monotonic()
     chunks = [selected[i::workers] for i in range(workers)] if selected else []

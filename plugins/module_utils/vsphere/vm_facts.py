@@ -35,6 +35,21 @@ VM_PROPERTIES = [
 # The cheap part of a VM, fetched for every VM to apply the filters before the heavy properties.
 SUMMARY_PROPERTIES = ["name", "parent", "resourcePool", "runtime.host", "runtime.powerState", "config.template",
                       "customValue"]
+# What each filter reads of SUMMARY_PROPERTIES; name and config.template are always read (templates are
+# left out unless asked for). Discovery asks only for what the given filters need: with none, the
+# summary of 10,000 VMs is two properties each instead of seven.
+FILTER_PROPERTIES = {"datacenter": ["parent"], "folder": ["parent"], "cluster": ["runtime.host"], "host": ["runtime.host"],
+                     "resource_pool": ["resourcePool"], "power_state": ["runtime.powerState"],
+                     "custom_attributes": ["customValue"]}
+
+
+def summary_properties(filters):
+    """The SUMMARY_PROPERTIES the given filters need."""
+    wanted = set(["name", "config.template"])
+    for key, paths in FILTER_PROPERTIES.items():
+        if filters.get(key):
+            wanted.update(paths)
+    return [p for p in SUMMARY_PROPERTIES if p in wanted]
 # The inventory tree around the VMs, fetched in the same collection to resolve placement by id.
 TREE_PROPERTIES = {
     "HostSystem": ["name", "parent"],

@@ -44,3 +44,20 @@ def test_missing_library_uses_ansibles_message(capsys, monkeypatch):
     code, result = run(capsys, monkeypatch, lambda m: {}, libraries=[Library("pyvmomi", ImportError("no pyVmomi"), "tb")])
     assert code == 1
     assert "Failed to import the required Python library (pyvmomi)" in result["msg"]
+
+
+@pytest.mark.parametrize("secret", ["hunter2", 'quo"te\\slash', "ünïcode"])
+def test_a_secret_in_the_result_is_masked_and_never_printed(capsys, monkeypatch, secret):
+    code, result = run(capsys, monkeypatch, lambda m: {"changed": False, "note": "login " + secret + " used", "more": ["x" + secret]},
+                       args={"name": "x", "secret": secret})
+    text = json.dumps(result, ensure_ascii=False)
+    assert code == 0 and secret not in text and "********" in result["note"]
+    assert result["invocation"]["module_args"]["secret"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
+def test_a_result_without_secrets_keeps_the_invocation_masked(capsys, monkeypatch):
+    code, result = run(capsys, monkeypatch, lambda m: {"changed": False, "vms": [{"name": "web-%d" % i} for i in range(3)]},
+                       args={"name": "x", "secret": "hunter2"})
+    assert code == 0 and "hunter2" not in json.dumps(result)
+    assert result["invocation"]["module_args"] == {"name": "x", "secret": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}
+    assert result["vms"][2] == {"name": "web-2"}

@@ -136,3 +136,12 @@ def test_filters(filters, expected):
 def test_split_datastore_path():
     assert vm_facts.split_datastore_path("[ds 1] a/b.vmdk") == ("ds 1", "a/b.vmdk")
     assert vm_facts.split_datastore_path("/vmfs/volumes/x.vmdk") == (None, "/vmfs/volumes/x.vmdk")
+
+
+def test_summary_reads_only_what_the_filters_need():
+    from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.vm_facts import SUMMARY_PROPERTIES, summary_properties
+    assert summary_properties({}) == ["name", "config.template"]
+    assert summary_properties({"cluster": "c1", "power_state": "poweredOn", "names": ["web-*"]}) == [
+        "name", "runtime.host", "runtime.powerState", "config.template"]
+    every = dict((key, "x") for key in ("datacenter", "folder", "cluster", "host", "resource_pool", "power_state", "custom_attributes"))
+    assert summary_properties(every) == SUMMARY_PROPERTIES
