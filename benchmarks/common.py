@@ -24,3 +24,15 @@ def timed_playbook(playbook, venv):
     """ansible-playbook from ``venv``, with that venv's Python for the modules."""
     return timed([os.path.join(venv, "bin", "ansible-playbook"), "-e",
                   "ansible_python_interpreter=" + os.path.join(venv, "bin", "python"), playbook], venv)
+
+
+def warm_memory(directory, nbytes):
+    """Write and delete ``nbytes`` in ``directory`` once before measuring. On a VM whose memory the
+    hypervisor maps on first touch (this one), the first use of a guest page costs a host fault: without
+    this, it lands on whichever tool runs first (measured: 1 GiB written in 1.4-2.7 s cold, 0.18 s warm)."""
+    path = os.path.join(directory, "bench-warm.raw")
+    block = os.urandom(16 * 1024 * 1024)
+    with open(path, "wb") as f:
+        for _ in range(0, nbytes, len(block)):
+            f.write(block)
+    os.unlink(path)

@@ -25,6 +25,8 @@ import time
 
 from pyVim.connect import Disconnect, SmartConnect
 
+from common import warm_memory
+
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import MIB, Journal, transfer
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import DatastoreFiles, disk_reader, parse_descriptor
 
@@ -132,18 +134,6 @@ def row(label, seconds, cpu, nbytes, base=None):
     return base / seconds if base else None
 
 
-def warm_memory(nbytes):
-    """Write and delete ``nbytes`` in the pool once before measuring. On a VM whose memory the hypervisor
-    maps on first touch (this one), the first use of a guest page costs a host fault: without this, it lands
-    on whichever tool runs first (measured: 1 GiB written in 1.4-2.7 s cold, 0.18 s warm)."""
-    path = os.path.join(OUT, "bench-warm.raw")
-    block = os.urandom(16 * MIB)
-    with open(path, "wb") as f:
-        for _ in range(0, nbytes, len(block)):
-            f.write(block)
-    os.unlink(path)
-
-
 def median_runs(measures, repeat):
     """Each measure run ``repeat`` times, round-robin so that drift touches all alike; the median run of each
     (by seconds) as (seconds, cpu, extra)."""
@@ -185,7 +175,7 @@ def main():
     si, session = cookie()
     ratios = {}
     sizes = [int(s) for s in args.sizes_gib.split(",")]
-    warm_memory((2 * max(sizes + [4]) + 1) * GIB)
+    warm_memory(OUT, (2 * max(sizes + [4]) + 1) * GIB)
     try:
         for gib in sizes:
             size = gib * GIB

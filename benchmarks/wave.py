@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from common import timed
+from common import timed, warm_memory
 
 LAB = os.environ.get("VMSHIFT_LAB_DIR", "/var/lib/vmshift-lab")
 WORK = os.path.join(LAB, "bench-wave")
@@ -55,6 +55,7 @@ def main():
     for i, name in enumerate(names):
         info = json.loads(run([sys.executable, WORKLOAD, "create", name, image, "--mac", "00:50:56:b0:00:%02x" % i]))
         disks.append(info)
+    warm_memory(os.path.join(LAB, "pool"), 2 * count * mib * 1024 * 1024)
     # curl: the same flat files, PARALLEL at a time, with a session cookie from a login.
     cookie = run([sys.executable, "-c", "import os, ssl; from pyVim.connect import SmartConnect; si = SmartConnect("
                   "host=os.environ['VMWARE_HOST'], port=int(os.environ['VMWARE_PORT']), user=os.environ['VMWARE_USER'], "

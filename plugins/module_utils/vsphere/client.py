@@ -19,7 +19,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.errors import
 
 try:
     from pyVim.connect import Disconnect, SmartConnect
-    from pyVmomi import vim, vmodl
+    from pyVmomi import SoapStubAdapter, vim, vmodl
 except ImportError as exc:
     PYVMOMI = Library("pyvmomi", exc, traceback.format_exc())
 else:
@@ -56,11 +56,21 @@ class VsphereClient:
         self.validate_certs = validate_certs
         self.ca_path = ca_path
         self.si = None
+        self.session = None  # (API version, cookie) of a session to join instead of logging in
+        self._content = None
 
     @classmethod
-    def from_params(cls, params):
-        return cls(params["hostname"], params["username"], params["password"], params["port"],
-                   params["validate_certs"], params["ca_path"])
+    def from_params(cls, params, session=None):
+        """A client for ``params``; with ``session`` (another client's ``shared_session()``), it joins
+        that logged-in session over a connection of its own (a discovery worker process) and leaves
+        the logout to its owner."""
+        client = cls(params["hostname"], params["username"], params["password"], params["port"],
+                     params["validate_certs"], params["ca_path"])
+        client.session = session
+        return client
+
+    def shared_session(self):
+        return self.si._stub.version, self.si._stub.cookie
 
     @property
     def endpoint(self):
@@ -68,6 +78,13 @@ class VsphereClient:
 
     def __enter__(self):
         PYVMOMI.require()
+        if self.session is not None:
+            version, cookie = self.session
+            stub = SoapStubAdapter(host=self.hostname, port=self.port, version=version,
+                                   sslContext=ssl_context(self.validate_certs, self.ca_path))
+            stub.cookie = cookie
+            self.si = vim.ServiceInstance("ServiceInstance", stub)
+            return self
         try:
             self.si = retry_call(
                 lambda: SmartConnect(host=self.hostname, user=self.username, pwd=self._password, port=self.port,
@@ -80,16 +97,18 @@ class VsphereClient:
         return self
 
     def __exit__(self, *exc_info):
-        if self.si is not None:
+        if self.si is not None and self.session is None:
             try:
                 Disconnect(self.si)
             except (vmodl.MethodFault, OSError):
                 pass  # the session expires on the server side; nothing to undo
-            self.si = None
+        self.si = self._content = None
 
     @property
     def content(self):
-        return self.si.RetrieveContent()
+        if self._content is None:  # one round trip, not one per use
+            self._content = self.si.RetrieveContent()
+        return self._content
 
     def retrieve(self, type_properties, root=None, page_size=DEFAULT_PAGE_SIZE):
         """Properties of every object of the given types below ``root``, in one paged collection.

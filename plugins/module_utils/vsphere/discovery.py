@@ -64,11 +64,12 @@ def retrieve_summary(client, vm_properties=None):
     return vsphere_call(client, client.retrieve, type_properties)
 
 
-def fetch_facts(params, ids, tree_objects, field_names, client=None):
-    """Full properties of these VMs built into facts; a worker process opens a session of its own."""
+def fetch_facts(params, ids, tree_objects, field_names, client=None, session=None):
+    """Full properties of these VMs built into facts; a worker process joins ``session`` (the parent's) over a
+    connection of its own."""
     tree = Tree(tree_objects)
     if client is None:
-        with VsphereClient.from_params(params) as own:
+        with VsphereClient.from_params(params, session) as own:
             objects = vsphere_call(own, own.retrieve_objects, vim.VirtualMachine, ids, VM_PROPERTIES)
     else:
         objects = vsphere_call(client, client.retrieve_objects, vim.VirtualMachine, ids, VM_PROPERTIES)
@@ -116,7 +117,8 @@ def discover_with(client, params):
     else:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             vms = [fact for part in pool.map(fetch_facts, [params] * workers, chunks, [tree_objects] * workers,
-                                             [field_names] * workers)
+                                             [field_names] * workers, [None] * workers,
+                                             [client.shared_session()] * workers)
                    for fact in part]
     vms.sort(key=lambda f: (f["name"] or "", f["moref"]))
     if vms:
