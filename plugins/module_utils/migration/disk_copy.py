@@ -39,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import OperationFailure
 
 MIB = 1024 * 1024
-DEFAULT_CHUNK = 16 * MIB  # per worker: two buffers of this size
+DEFAULT_CHUNK = 16 * MIB  # per worker: one buffer of this size
 ZERO_BLOCK = 1 * MIB  # zero detection granularity: an all-zero MiB is left as a hole
 _ZEROS = bytes(ZERO_BLOCK)
 JOURNAL_FLUSH_SECONDS = 1.0
@@ -200,11 +200,12 @@ class RawFile(ImageFile):
             os.ftruncate(self.fd, size)
 
 
-def qcow2_places(extents, offset, length):
+def qcow2_places(extents, starts, offset, length):
     """[(file offset, position in the range, length)] of the disk range [offset, offset + length) in a qcow2
-    image whose ``extents`` (from ``qemu-img map``, sorted by start) all have a place in the file."""
+    image whose ``extents`` (from ``qemu-img map``, sorted by start; ``starts`` their starts) all have a
+    place in the file."""
     places = []
-    index = bisect.bisect_right([e["start"] for e in extents], offset) - 1
+    index = bisect.bisect_right(starts, offset) - 1
     pos = 0
     while pos < length:
         if index < 0 or index >= len(extents) or extents[index]["start"] + extents[index]["length"] <= offset + pos:
@@ -236,10 +237,11 @@ class Qcow2Image(ImageFile):
                                        "a qcow2 image this copy made); delete the file and rerun"
                                        % (path, extent["start"], extent["start"] + extent["length"] - 1))
         self.extents = sorted(extents, key=lambda e: e["start"])
+        self.starts = [e["start"] for e in self.extents]
         super(Qcow2Image, self).__init__(path)
 
     def places(self, offset, length):
-        return qcow2_places(self.extents, offset, length)
+        return qcow2_places(self.extents, self.starts, offset, length)
 
 
 def open_target(path, fmt, size, fresh):

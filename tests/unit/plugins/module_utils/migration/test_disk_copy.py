@@ -88,10 +88,11 @@ def test_copy_is_exact_sparse_and_verified(tmp_path, source, fmt):
 
 def test_qcow2_places_follow_the_map_across_extents():
     extents = [{"start": 0, "length": 100, "offset": 1000}, {"start": 100, "length": 50, "offset": 5000}]
-    assert qcow2_places(extents, 90, 20) == [(1090, 0, 10), (5000, 10, 10)]
-    assert qcow2_places(extents, 100, 50) == [(5000, 0, 50)]
+    starts = [0, 100]
+    assert qcow2_places(extents, starts, 90, 20) == [(1090, 0, 10), (5000, 10, 10)]
+    assert qcow2_places(extents, starts, 100, 50) == [(5000, 0, 50)]
     with pytest.raises(OperationFailure, match="byte 150 of the disk has no place"):
-        qcow2_places(extents, 140, 20)
+        qcow2_places(extents, starts, 140, 20)
 
 
 def test_a_qcow2_file_not_made_by_the_copy_is_refused_before_writing(tmp_path, source):
