@@ -33,6 +33,6 @@ def warm_memory(directory, nbytes):
     path = os.path.join(directory, "bench-warm.raw")
     block = os.urandom(16 * 1024 * 1024)
     with open(path, "wb") as f:
-        for _ in range(0, nbytes, len(block)):
+        for dummy in range(0, nbytes, len(block)):
             f.write(block)
     os.unlink(path)

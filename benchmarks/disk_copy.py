@@ -138,7 +138,7 @@ def median_runs(measures, repeat):
     """Each measure run ``repeat`` times, round-robin so that drift touches all alike; the median run of each
     (by seconds) as (seconds, cpu, extra)."""
     runs = dict((label, []) for label, fn in measures)
-    for _ in range(repeat):
+    for dummy in range(repeat):
         for label, fn in measures:
             runs[label].append(fn())
     return dict((label, sorted(r, key=lambda x: x[0])[len(r) // 2]) for label, r in runs.items())

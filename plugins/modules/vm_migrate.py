@@ -31,7 +31,8 @@ description:
     and the data written in place). All-zero MiB blocks stay holes. Every block is read back from the
     target and compared with what the source sent, and each chunk's CRC-32 is journaled once its data
     is on disk. A killed copy resumes from the journal on the next run, which first checks every
-    journaled chunk against its checksum, so a byte damaged in between fails the run. Progress (bytes, rate, ETA) is written to C(<work_dir>/<instance uuid>/<disk>.progress.json)
+    journaled chunk against its checksum, so a byte damaged in between fails the run. Progress (bytes,
+    rate, ETA) is written to C(<work_dir>/<instance uuid>/<disk>.progress.json)
     every second, for a person or an async job to watch."
   - A rerun on a VM already migrated changes nothing. A failed step rolls back what this migration
     made on the target (domain, volumes, partial copies) and powers the source back on if it was on;

@@ -549,8 +549,8 @@ def migrate_many(params, check_mode):
     any failed, with every VM's result in ``results`` (in the order of ``vms``)."""
     for field, least in (("parallel", 1), ("parallel_per_source_host", 1), ("max_failed", 0)):
         if params.get(field) is not None and params[field] < least:
-            raise InvalidInput("%s must be %d or more, not %s%s" % (field, least, params[field],
-                                                              "" if field == "parallel" else " (unset: no limit)"))
+            unset = "" if field == "parallel" else " (unset: no limit)"
+            raise InvalidInput("%s must be %d or more, not %s%s" % (field, least, params[field], unset))
     runs = []
     for i, entry in enumerate(params["vms"]):
         keys = [k for k in ("name", "moref", "uuid") if isinstance(entry, dict) and entry.get(k)]

@@ -50,6 +50,8 @@ def summary_properties(filters):
         if filters.get(key):
             wanted.update(paths)
     return [p for p in SUMMARY_PROPERTIES if p in wanted]
+
+
 # The inventory tree around the VMs, fetched in the same collection to resolve placement by id.
 TREE_PROPERTIES = {
     "HostSystem": ["name", "parent"],
