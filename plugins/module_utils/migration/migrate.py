@@ -507,6 +507,7 @@ def run_limited(items, work, parallel, key=None, per_key=None, stop=None):
     once). Once ``stop(results so far)`` is true nothing more starts. Returns the results in the order of
     ``items``, None for an item never started."""
     results = [None] * len(items)
+    groups = [key(item) if key else None for item in items]
     pending = list(range(len(items)))
     running = {}
     counts = {}
@@ -516,19 +517,17 @@ def run_limited(items, work, parallel, key=None, per_key=None, stop=None):
             for index in [] if stopped else list(pending):
                 if len(running) >= max(1, parallel):
                     break
-                group = key(items[index]) if key else None
-                if per_key and counts.get(group, 0) >= per_key:
+                if per_key and counts.get(groups[index], 0) >= per_key:
                     continue
                 pending.remove(index)
-                counts[group] = counts.get(group, 0) + 1
+                counts[groups[index]] = counts.get(groups[index], 0) + 1
                 running[pool.submit(work, items[index])] = index
             if not running:
                 break
             done, dummy = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 index = running.pop(future)
-                group = key(items[index]) if key else None
-                counts[group] -= 1
+                counts[groups[index]] -= 1
                 results[index] = future.result()
     return results
 
@@ -536,8 +535,10 @@ def run_limited(items, work, parallel, key=None, per_key=None, stop=None):
 def source_host_of(inventory):
     """key(run) for run_limited: the ESXi host of the run's VM as the inventory knows it (by moref or
     name); a VM given by UUID is its own group (the inventory does not index UUIDs)."""
+    by_name = dict((name, moid) for moid, name in inventory["names"].items())
+
     def key(run):
-        moid = run.get("moref") or next((m for m, n in inventory["names"].items() if n == run.get("name")), None)
+        moid = run.get("moref") or by_name.get(run.get("name"))
         return inventory["hosts"].get(moid) or ("vm", moid or run.get("uuid"))
     return key
 
