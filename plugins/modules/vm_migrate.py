@@ -128,9 +128,11 @@ options:
     type: int
     default: 300
   copy_workers:
-    description: Parallel ranged reads per disk.
+    description:
+      - Parallel ranged reads per disk.
+      - When not set, 4 for one VM; with O(vms), 4 shared by the O(parallel) copies running at once (at least 1
+        each), as several copies already keep the host busy and more streams only add contention.
     type: int
-    default: 4
   chunk_size_mib:
     description: The unit of copy, checksum and resume, in MiB (each copy thread holds one chunk in memory).
     type: int
@@ -295,7 +297,7 @@ def main():
         target_power_state=dict(type="str", default="running", choices=["running", "stopped"]),
         guest_conversion=dict(type="str", default="auto", choices=["auto", "always", "never"]),
         shutdown_timeout=dict(type="int", default=300),
-        copy_workers=dict(type="int", default=4),
+        copy_workers=dict(type="int"),
         chunk_size_mib=dict(type="int", default=16),
         bandwidth_limit_mib=dict(type="int"),
         work_dir=dict(type="path", default="/var/lib/vmshift/migrations"),

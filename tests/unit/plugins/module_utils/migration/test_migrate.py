@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import neutral_spec
-from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import check_params, migrate_vm, target_spec
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import check_params, migrate_vm, target_spec, with_copy_workers
 
 SOURCE = neutral_spec(
     "web-01", uuid="4215c1d2-0000-0000-0000-000000000001", sockets=2, cores=2, memory_mib=4096, firmware="efi",
@@ -43,6 +43,16 @@ def params(**overrides):
                 overrides={}, network_map={"vlan-93": {"bridge": "br0"}})
     base.update(overrides)
     return base
+
+
+@pytest.mark.parametrize("given, want", [
+    ({"copy_workers": None}, 4),  # one VM: four streams
+    ({"copy_workers": None, "vms": [{"name": "a"}], "parallel": 2}, 2),  # two copies at once share them
+    ({"copy_workers": None, "vms": [{"name": "a"}], "parallel": 5}, 1),  # at least one each
+    ({"copy_workers": 3, "vms": [{"name": "a"}], "parallel": 5}, 3),  # as given
+])
+def test_copy_streams_are_shared_by_the_copies_running_at_once(given, want):
+    assert with_copy_workers(params(**given))["copy_workers"] == want
 
 
 @pytest.mark.parametrize("bad, message", [
