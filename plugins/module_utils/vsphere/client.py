@@ -16,6 +16,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import Library
 from ansible_collections.vmshift.virt.plugins.module_utils.common.retry import retry_call
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.errors import translate
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.fast_reader import retrieve_properties
 
 try:
     from pyVim.connect import Disconnect, SmartConnect
@@ -144,7 +145,7 @@ class VsphereClient:
         collector = self.content.propertyCollector
         options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=page_size)
         objects = {}
-        result = collector.RetrievePropertiesEx(specSet=[spec], options=options)
+        result = retrieve_properties(collector, "RetrievePropertiesEx", [[spec], options])
         while result is not None:
             for item in result.objects:
                 if any(isinstance(m.fault, vmodl.fault.ManagedObjectNotFound) for m in item.missingSet or ()):
@@ -152,5 +153,5 @@ class VsphereClient:
                 objects[item.obj._moId] = (item.obj._wsdlName, dict((p.name, p.val) for p in item.propSet))
             if not result.token:
                 break
-            result = collector.ContinueRetrievePropertiesEx(token=result.token)
+            result = retrieve_properties(collector, "ContinueRetrievePropertiesEx", [result.token])
         return objects
