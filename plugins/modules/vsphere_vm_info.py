@@ -212,7 +212,7 @@ def main():
         include_templates=dict(type="bool", default=False),
         workers=dict(type="int", default=0),
     )
-    run_module(argument_spec, lambda module: discover_vms(module.params), libraries=[PYVMOMI])
+    run_module(argument_spec, lambda module: discover_vms(module.params), libraries=[PYVMOMI], bulk_result=True)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, MissingLibrary, NotFound, failed_to
+from ansible_collections.vmshift.virt.plugins.module_utils.common.module import without_cycle_collector
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import VsphereClient
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.errors import translate
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.vm_facts import (
@@ -93,7 +94,7 @@ def worker_count(requested, selected):
 
 
 def discover_vms(params):
-    with VsphereClient.from_params(params) as client:
+    with without_cycle_collector(), VsphereClient.from_params(params) as client:
         return discover_with(client, params)
 
 
