@@ -131,6 +131,7 @@ from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import VmshiftError
+from ansible_collections.vmshift.virt.plugins.module_utils.common.module import without_cycle_collector
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import PYVMOMI
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.discovery import discover_vms
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.vm_facts import FILTERS
@@ -178,7 +179,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 raise AnsibleParserError(exc.message)
             if self.get_option("cache"):
                 self._cache[cache_key] = vms
-        self.populate(vms)
+        with without_cycle_collector():  # 10,000 hosts' variables: many objects, no cycles
+            self.populate(vms)
 
     def populate(self, vms):
         naming = self.get_option("host_naming")
