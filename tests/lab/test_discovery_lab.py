@@ -59,3 +59,44 @@ def test_migrations_noting_a_new_attribute_at_once_all_succeed():
     assert errors == []
     after = dict((v["name"], v["custom_attributes"].get(attribute)) for v in discovery.discover_vms(dict(PARAMS, workers=1))["vms"])
     assert all(after[v["name"]] == "migrated to " + v["name"] for v in vms)
+
+
+def test_the_fast_reader_reads_what_pyvmomi_reads_from_the_simulator():
+    """Every VM's full properties and the inventory tree, read from the same server through both readers."""
+    from pyVmomi import vim
+
+    from ansible_collections.vmshift.virt.plugins.module_utils.vsphere import client as vsphere_client
+    from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.vm_facts import VM_PROPERTIES, build_vms
+
+    def collect():
+        with vsphere_client.VsphereClient.from_params(PARAMS) as client:
+            kinds = dict((getattr(vim, kind), paths) for kind, paths in discovery.TREE_PROPERTIES.items())
+            kinds[vim.VirtualMachine] = VM_PROPERTIES
+            return build_vms(client.retrieve(kinds), include_templates=True)
+
+    fast = collect()
+    fast_reader = vsphere_client.retrieve_properties
+    vsphere_client.retrieve_properties = lambda collector, method, args: getattr(collector, method)(*args)
+    try:
+        slow = collect()
+    finally:
+        vsphere_client.retrieve_properties = fast_reader
+    assert len(fast) >= 4 and fast == slow
+
+
+def test_a_fault_from_the_server_is_the_exception_pyvmomi_raises():
+    """The simulator answers a continuation with a fault (it pages nothing): the fast reader raises what
+    pyVmomi raises for the same call."""
+    import pytest
+    from pyVmomi import vmodl
+
+    from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import VsphereClient
+    from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.fast_reader import retrieve_properties
+
+    with VsphereClient.from_params(PARAMS) as client:
+        collector = client.content.propertyCollector
+        with pytest.raises(vmodl.MethodFault) as by_pyvmomi:
+            collector.ContinueRetrievePropertiesEx(token="no-such-token")
+        with pytest.raises(vmodl.MethodFault) as fast:
+            retrieve_properties(collector, "ContinueRetrievePropertiesEx", ["no-such-token"])
+    assert type(fast.value) is type(by_pyvmomi.value)

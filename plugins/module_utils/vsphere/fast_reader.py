@@ -181,17 +181,18 @@ def retrieve_properties(collector, method, args):
         raise
     stub.ReturnConnection(conn)
     if resp.status == 500:  # a fault: pyVmomi reads it and raises what it raises
-        fault = SoapAdapter.SoapResponseDeserializer(stub).Deserialize(io.BytesIO(data), info.result)
+        fault = SoapAdapter.SoapResponseDeserializer(outer).Deserialize(io.BytesIO(data), info.result)
         raise fault
     if resp.status != 200:
         raise SoapAdapter.HTTPException("%s %s" % (resp.status, resp.reason))
-    return read_answer(data, stub, info.result)
+    return read_answer(data, outer, info.result, stub.version)
 
 
-def read_answer(data, stub, result_type):
-    """The ``returnval`` of a SOAP answer (bytes) as a ``result_type``, or None when it has none."""
+def read_answer(data, stub, result_type, version=None):
+    """The ``returnval`` of a SOAP answer (bytes) as a ``result_type``, its managed objects bound to ``stub``
+    (as pyVmomi binds them), or None when it has none."""
     root = ET.fromstring(data)
-    reader = Reader(stub, VmomiSupport.GetWsdlNamespace(stub.version))
+    reader = Reader(stub, VmomiSupport.GetWsdlNamespace(version or stub.version))
     for elem in root.iter():
         if _local(elem.tag) == "returnval":
             return reader.value(elem, result_type)
