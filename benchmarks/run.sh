@@ -2,7 +2,7 @@
 # Benchmarks, outside the default test run: bash benchmarks/run.sh NAME [ARGS]
 #   libvirt_vm_rerun [COUNT]   libvirt_vm vs community.libvirt.virt (needs the peer venv; made here)
 #   disk_copy [--sizes-gib 1,4] the migration copy engine vs curl over the simulator's loopback TLS
-#   wave [VMS] [MIB] [PARALLEL]  the migration_wave role vs curl with as many streams
+#   wave [VMS] [MIB] [PARALLEL] [ROUNDS]  a wave (migrate_wave.yml) vs curl with as many streams, median of ROUNDS
 #   planner [VMS] [HOSTS]        the wave planner at scale
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
