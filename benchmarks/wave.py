@@ -11,17 +11,23 @@ printed on its own), then playbooks/migrate_wave.yml for wave 1 (the migration_w
 preflight, power-off of the sources, copy and verification, qcow2 out, domain definition, verification
 of the domains, report). The guests are not booted (target_power_state: stopped), so the measure is the
 migration, not QEMU's boot under TCG. ROUNDS (3) round-robin runs of both; the medians are compared
-(runs here vary by 10-30 %, curl's the most).
+(runs here vary by 10-30 %, curl's the most). Also timed in each round: the copy engine alone on the same
+disks, 5 at a time with 1 and with 4 ranged reads a disk (vm_migrate's default in a batch of 5 is 1).
 """
 import json
 import os
 import shutil
+import ssl
 import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from common import timed, warm_memory
+
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import Journal, transfer
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import DatastoreFiles, disk_reader, parse_descriptor
 
 LAB = os.environ.get("VMSHIFT_LAB_DIR", "/var/lib/vmshift-lab")
 WORK = os.path.join(LAB, "bench-wave")
@@ -42,6 +48,32 @@ def cleanup(names):
             if os.path.exists(path):
                 os.unlink(path)
     subprocess.run(["virsh", "-q", "pool-refresh", os.environ["VMSHIFT_LAB_POOL"]], stdout=subprocess.DEVNULL, check=False)
+
+
+def engine_alone(disks, cookie, parallel, streams):
+    """The copy engine by itself on the same disks, PARALLEL at a time with STREAMS ranged reads each (what the
+    wave's copies do, without Ansible, the VMs' preflight, define and notes). Returns the wall seconds."""
+    out = os.path.join(LAB, "pool")
+
+    def one(index):
+        disk = disks[index]
+        datastore, path = disk["disk"][1:].split("] ", 1)
+        final = os.path.join(out, "bench-engine-%d.qcow2" % index)
+        files = DatastoreFiles(os.environ["VMWARE_HOST"], int(os.environ["VMWARE_PORT"]), ssl.create_default_context(cafile=CA),
+                               cookie, disk["datacenter"], datastore)
+        try:
+            extents = parse_descriptor(files.read_text(path), path)
+            transfer(disk_reader(files, extents), sum(e["size"] for e in extents), final + ".part", final, "qcow2",
+                     Journal(os.path.join(WORK, "engine-%d.journal" % index), {"disk": index}), workers=streams)
+        finally:
+            files.close()
+            for name in (final, final + ".part", os.path.join(WORK, "engine-%d.journal" % index)):
+                if os.path.exists(name):
+                    os.unlink(name)
+    start = time.monotonic()
+    with ThreadPoolExecutor(parallel) as pool:
+        list(pool.map(one, range(len(disks))))
+    return time.monotonic() - start
 
 
 def power_on(names):
@@ -88,7 +120,7 @@ def main():
                   "print(si._stub.cookie.split(';')[0])"]).strip()
     urls = ["https://%s:%s/folder/%s-flat.vmdk?dcPath=%s&dsName=LocalDS_0" % (
         os.environ["VMWARE_HOST"], os.environ["VMWARE_PORT"], d["disk"].split("] ", 1)[1][:-5], d["datacenter"]) for d in disks]
-    curls, synced, waves, reports = [], [], [], []
+    curls, synced, waves, reports, engines = [], [], [], [], {1: [], 4: []}
     for dummy in range(rounds):  # round-robin; each tool starts on memory warmed the same way (see warm_memory)
         os.makedirs(os.path.join(WORK, "curl"))
         warm_memory(os.path.join(LAB, "pool"), 2 * count * mib * 1024 * 1024)
@@ -100,6 +132,9 @@ def main():
         os.sync()  # curl leaves its data in the page cache; the wave's copies are on disk when it ends
         synced.append(time.monotonic() - start)
         shutil.rmtree(os.path.join(WORK, "curl"))
+        for streams in sorted(engines):
+            warm_memory(os.path.join(LAB, "pool"), 2 * count * mib * 1024 * 1024)
+            engines[streams].append(engine_alone(disks, cookie, parallel, streams))
         warm_memory(os.path.join(LAB, "pool"), 2 * count * mib * 1024 * 1024)
         wave_s, out = timed(playbook + ["-e", "wave=1", "-e", "plan_file=" + os.path.join(WORK, "plan.json"),
                                         os.path.join(REPO, "playbooks", "migrate_wave.yml")], os.environ["VMSHIFT_VENV"], env)
@@ -118,6 +153,9 @@ def main():
         parallel, curl_s, total / curl_s / 1e6, ", ".join("%.1f" % c for c in curls)))
     print("  curl, then sync:        %6.1f s              (runs: %s; the data on disk, as the wave leaves it)" % (
         statistics.median(synced), ", ".join("%.1f" % c for c in synced)))
+    for streams, runs in sorted(engines.items()):
+        print("  copy engine alone, %d stream%s a disk: %4.1f s  (runs: %s)" % (
+            streams, "" if streams == 1 else "s", statistics.median(runs), ", ".join("%.1f" % r for r in runs)))
     print("  migrate_wave.yml:       %6.1f s  %6.0f MB/s   (runs: %s; migrated/failed: %s)" % (
         wave_s, total / wave_s / 1e6, ", ".join("%.1f" % w for w in waves),
         ", ".join("%d/%d" % (r["migrated"], r["failed"]) for r in reports)))
