@@ -39,13 +39,14 @@ class Library:
 
 
 @contextlib.contextmanager
-def without_cycle_collector():
-    """Python's cycle collector off while a large, acyclic result is built (reference counting still frees
-    every object). The collector walks all live objects each time enough new ones exist: building the
-    facts of 10,000 VMs (millions of objects, none in a cycle) it took a third of the time (measured with
-    benchmarks/discovery.py). Not for long runs that make cycles (exceptions, threads)."""
+def without_cycle_collector(active=True):
+    """Python's cycle collector off (when ``active``) while a large, acyclic result is built (reference
+    counting still frees every object). The collector walks all live objects each time enough new ones
+    exist: building the facts of 10,000 VMs (millions of objects, none in a cycle) it took a third of the
+    time (measured with benchmarks/discovery.py). Not for long runs that make cycles (exceptions, threads)."""
     enabled = gc.isenabled()
-    gc.disable()
+    if active:
+        gc.disable()
     try:
         yield
     finally:
@@ -56,23 +57,22 @@ def without_cycle_collector():
 def run_module(argument_spec, service, libraries=(), bulk_result=False, **module_kwargs):
     """Build the module, check libraries, run ``service(module) -> result dict``, exit. ``bulk_result``: the
     service builds a large result in one short run, and Ansible copies it again to mask no_log values
-    and to write it: the cycle collector stays off until the process ends (see without_cycle_collector)."""
+    and to write it: the cycle collector stays off until the result is written (see without_cycle_collector)."""
     module_kwargs.setdefault("supports_check_mode", True)
-    if bulk_result:
-        gc.disable()
-    module = AnsibleModule(argument_spec=argument_spec, **module_kwargs)
-    for library in libraries:
-        if not library.present:
-            module.fail_json(msg=missing_required_lib(library.pip_name), exception=library.traceback)
-    error = None
-    try:
-        result = service(module)
-    except VmshiftError as exc:
-        error = exc
-    # Fail outside the except block: ansible-core >= 2.19 attaches the active exception's traceback
-    # to fail_json, and an expected failure is a message, not a traceback.
-    if isinstance(error, MissingLibrary):
-        module.fail_json(msg=missing_required_lib(error.library, reason=error.reason))
-    if error is not None:
-        module.fail_json(msg=error.message, **error.details)
-    module.exit_json(**result)
+    with without_cycle_collector(bulk_result):
+        module = AnsibleModule(argument_spec=argument_spec, **module_kwargs)
+        for library in libraries:
+            if not library.present:
+                module.fail_json(msg=missing_required_lib(library.pip_name), exception=library.traceback)
+        error = None
+        try:
+            result = service(module)
+        except VmshiftError as exc:
+            error = exc
+        # Fail outside the except block: ansible-core >= 2.19 attaches the active exception's traceback
+        # to fail_json, and an expected failure is a message, not a traceback.
+        if isinstance(error, MissingLibrary):
+            module.fail_json(msg=missing_required_lib(error.library, reason=error.reason))
+        if error is not None:
+            module.fail_json(msg=error.message, **error.details)
+        module.exit_json(**result)

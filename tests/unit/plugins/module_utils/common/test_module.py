@@ -15,11 +15,11 @@ from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import Library, run_module
 
 
-def run(capsys, monkeypatch, service, libraries=(), args=None):
+def run(capsys, monkeypatch, service, libraries=(), args=None, **kwargs):
     monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args or {}})))
     monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
     with pytest.raises(SystemExit) as exit_info:
-        run_module({"name": {"type": "str"}, "secret": {"type": "str", "no_log": True}}, service, libraries)
+        run_module({"name": {"type": "str"}, "secret": {"type": "str", "no_log": True}}, service, libraries, **kwargs)
     return exit_info.value.code, json.loads(capsys.readouterr().out)
 
 
@@ -61,3 +61,11 @@ def test_a_result_without_secrets_keeps_the_invocation_masked(capsys, monkeypatc
     assert code == 0 and "hunter2" not in json.dumps(result)
     assert result["invocation"]["module_args"] == {"name": "x", "secret": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}
     assert result["vms"][2] == {"name": "web-2"}
+
+
+@pytest.mark.parametrize("bulk_result", [True, False])
+def test_a_bulk_result_is_built_without_the_cycle_collector_which_comes_back_after(capsys, monkeypatch, bulk_result):
+    import gc
+    seen = []
+    code, result = run(capsys, monkeypatch, lambda m: seen.append(gc.isenabled()) or {"changed": False}, bulk_result=bulk_result)
+    assert code == 0 and seen == [not bulk_result] and gc.isenabled()
