@@ -21,6 +21,8 @@ import io
 from datetime import datetime
 import xml.etree.ElementTree as ET
 
+from ansible.module_utils.six.moves import http_client
+
 try:
     from pyVmomi import SoapAdapter, VmomiSupport
     from pyVmomi.Iso8601 import ParseISO8601
@@ -184,7 +186,7 @@ def retrieve_properties(collector, method, args):
         fault = SoapAdapter.SoapResponseDeserializer(outer).Deserialize(io.BytesIO(data), info.result)
         raise fault
     if resp.status != 200:
-        raise SoapAdapter.HTTPException("%s %s" % (resp.status, resp.reason))
+        raise http_client.HTTPException("%s %s" % (resp.status, resp.reason))
     return read_answer(data, outer, info.result, stub.version)
 
 
