@@ -2,9 +2,13 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the benchmarks share: running an Ansible command from a venv and timing it."""
 import os
+import ssl
 import subprocess
 import sys
 import time
+
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import transfer
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import DatastoreFiles, disk_reader, parse_descriptor
 
 
 def timed(argv, venv, env_extra=None):
@@ -36,3 +40,16 @@ def warm_memory(directory, nbytes):
         for dummy in range(0, nbytes, len(block)):
             f.write(block)
     os.unlink(path)
+
+
+def engine_copy(datacenter, datastore, path, cookie, final, fmt, journal, workers):
+    """What vm_migrate does for one disk of the lab simulator (VMDK descriptor ``path``): read the descriptor,
+    copy and verify into ``final`` + '.part', rename. Returns the copy's statistics."""
+    files = DatastoreFiles(os.environ["VMWARE_HOST"], int(os.environ["VMWARE_PORT"]),
+                           ssl.create_default_context(cafile=os.environ["VMSHIFT_LAB_CA"]), cookie, datacenter, datastore)
+    try:
+        extents = parse_descriptor(files.read_text(path), path)
+        return transfer(disk_reader(files, extents), sum(e["size"] for e in extents), final + ".part", final, fmt, journal,
+                        workers=workers)
+    finally:
+        files.close()

@@ -25,10 +25,9 @@ import time
 
 from pyVim.connect import Disconnect, SmartConnect
 
-from common import warm_memory
+from common import engine_copy, warm_memory
 
-from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import MIB, Journal, transfer
-from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import DatastoreFiles, disk_reader, parse_descriptor
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import MIB, Journal
 
 GIB = 1024 * MIB
 LAB = os.environ.get("VMSHIFT_LAB_DIR", "/var/lib/vmshift-lab")
@@ -105,21 +104,15 @@ def run_curls(vms, session):
 
 def engine(vm, session, fmt, workers, index=0):
     """What vm_migrate does for one disk: descriptor, copy, verify, finalise. Returns (seconds, cpu, stats)."""
-    context = ssl.create_default_context(cafile=CA)
-    files = DatastoreFiles(HOST, PORT, context, session, vm["datacenter"], vm["datastore"])
-    part = os.path.join(OUT, "bench-engine-%d.part" % index)
     final = os.path.join(OUT, "bench-engine-%d.%s" % (index, fmt))
     journal = Journal(os.path.join(WORK, "bench-%d.journal" % index), {"i": index})
-    clean(part, final, journal.path)
+    clean(final + ".part", final, journal.path)
     os.sync()
     cpu, start = own_cpu(), time.monotonic()
-    extents = parse_descriptor(files.read_text(vm["path"]), vm["path"])
-    size = sum(e["size"] for e in extents)
-    stats = transfer(disk_reader(files, extents), size, part, final, fmt, journal, workers=workers)
+    stats = engine_copy(vm["datacenter"], vm["datastore"], vm["path"], session, final, fmt, journal, workers)
     seconds, used = time.monotonic() - start, own_cpu() - cpu
     stats["allocated_bytes"] = os.stat(final).st_blocks * 512
-    files.close()
-    clean(part, final, journal.path)
+    clean(final + ".part", final, journal.path)
     return seconds, used, stats
 
 

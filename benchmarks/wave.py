@@ -17,17 +17,15 @@ disks, 5 at a time with 1 and with 4 ranged reads a disk (vm_migrate's default i
 import json
 import os
 import shutil
-import ssl
 import statistics
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from common import timed, warm_memory
+from common import engine_copy, timed, warm_memory
 
-from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import Journal, transfer
-from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import DatastoreFiles, disk_reader, parse_descriptor
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import Journal
 
 LAB = os.environ.get("VMSHIFT_LAB_DIR", "/var/lib/vmshift-lab")
 WORK = os.path.join(LAB, "bench-wave")
@@ -53,21 +51,14 @@ def cleanup(names):
 def engine_alone(disks, cookie, parallel, streams):
     """The copy engine by itself on the same disks, PARALLEL at a time with STREAMS ranged reads each (what the
     wave's copies do, without Ansible, the VMs' preflight, define and notes). Returns the wall seconds."""
-    out = os.path.join(LAB, "pool")
-
     def one(index):
-        disk = disks[index]
-        datastore, path = disk["disk"][1:].split("] ", 1)
-        final = os.path.join(out, "bench-engine-%d.qcow2" % index)
-        files = DatastoreFiles(os.environ["VMWARE_HOST"], int(os.environ["VMWARE_PORT"]), ssl.create_default_context(cafile=CA),
-                               cookie, disk["datacenter"], datastore)
+        datastore, path = disks[index]["disk"][1:].split("] ", 1)
+        final = os.path.join(LAB, "pool", "bench-engine-%d.qcow2" % index)
+        journal = Journal(os.path.join(WORK, "engine-%d.journal" % index), {"disk": index})
         try:
-            extents = parse_descriptor(files.read_text(path), path)
-            transfer(disk_reader(files, extents), sum(e["size"] for e in extents), final + ".part", final, "qcow2",
-                     Journal(os.path.join(WORK, "engine-%d.journal" % index), {"disk": index}), workers=streams)
+            engine_copy(disks[index]["datacenter"], datastore, path, cookie, final, "qcow2", journal, streams)
         finally:
-            files.close()
-            for name in (final, final + ".part", os.path.join(WORK, "engine-%d.journal" % index)):
+            for name in (final, final + ".part", journal.path):
                 if os.path.exists(name):
                     os.unlink(name)
     start = time.monotonic()
@@ -121,9 +112,13 @@ def main():
     urls = ["https://%s:%s/folder/%s-flat.vmdk?dcPath=%s&dsName=LocalDS_0" % (
         os.environ["VMWARE_HOST"], os.environ["VMWARE_PORT"], d["disk"].split("] ", 1)[1][:-5], d["datacenter"]) for d in disks]
     curls, synced, waves, reports, engines = [], [], [], [], {1: [], 4: []}
+
+    def warm():
+        warm_memory(os.path.join(LAB, "pool"), 2 * count * mib * 1024 * 1024)
+
     for dummy in range(rounds):  # round-robin; each tool starts on memory warmed the same way (see warm_memory)
         os.makedirs(os.path.join(WORK, "curl"))
-        warm_memory(os.path.join(LAB, "pool"), 2 * count * mib * 1024 * 1024)
+        warm()
         start = time.monotonic()
         subprocess.run(["xargs", "-P", str(parallel), "-n", "3", "curl", "-sf", "--cacert", CA, "-H", "Cookie: " + cookie],
                        input="\n".join("-o %s/%d.raw %s" % (os.path.join(WORK, "curl"), i, u) for i, u in enumerate(urls)),
@@ -133,9 +128,9 @@ def main():
         synced.append(time.monotonic() - start)
         shutil.rmtree(os.path.join(WORK, "curl"))
         for streams in sorted(engines):
-            warm_memory(os.path.join(LAB, "pool"), 2 * count * mib * 1024 * 1024)
+            warm()
             engines[streams].append(engine_alone(disks, cookie, parallel, streams))
-        warm_memory(os.path.join(LAB, "pool"), 2 * count * mib * 1024 * 1024)
+        warm()
         wave_s, out = timed(playbook + ["-e", "wave=1", "-e", "plan_file=" + os.path.join(WORK, "plan.json"),
                                         os.path.join(REPO, "playbooks", "migrate_wave.yml")], os.environ["VMSHIFT_VENV"], env)
         waves.append(wave_s)
