@@ -239,7 +239,10 @@ disks:
       type: str
       returned: always
 domain:
-  description: The target domain (name, uuid, state).
+  description:
+    - The target domain (name, uuid, state); C(uuid) is null in check mode for a VM not migrated yet.
+    - With O(vms), C(state) is read again once the last migration of the run ended (V(undefined) if the domain
+      is gone by then).
   returned: always
   type: dict
 source:
