@@ -18,6 +18,8 @@ description:
     in that directory.
   - Files are written only when their content changes. Module invocations and connection details
     are never copied into a report.
+  - Runs on the controller (an action plugin, no module run on a host), so O(report_dir) is a directory of
+    the machine running Ansible, whatever host the task is for.
 author:
   - vmshift.virt maintainers (@vmshift)
 attributes:
@@ -27,6 +29,9 @@ attributes:
   diff_mode:
     support: none
     description: Returns no diff.
+  action:
+    support: full
+    description: Runs on the controller as an action plugin.
 options:
   wave:
     description: The wave number.
@@ -77,79 +82,3 @@ paths:
   returned: always
   type: dict
 """
-
-import glob
-import json
-import os
-
-from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, OperationFailure, failed_to
-from ansible_collections.vmshift.virt.plugins.module_utils.common.module import run_module
-from ansible_collections.vmshift.virt.plugins.module_utils.migration.assess_service import write_if_changed
-from ansible_collections.vmshift.virt.plugins.module_utils.migration.wave_report import (
-    outcome,
-    overall,
-    summary_html,
-    wave_html,
-    wave_summary,
-)
-
-
-def keep_earlier(path, outcomes, seconds):
-    """A rerun finds VMs already migrated: the report keeps the run that migrated them (its bytes, timings
-    and wall time), so rerunning a finished wave leaves the report as it was."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            earlier = json.load(f)
-    except (OSError, ValueError):
-        return outcomes, seconds
-    before = dict((r["name"], r) for r in earlier.get("vms") or [])
-    kept = [before[r["name"]] if r["outcome"] == "already migrated" and before.get(r["name"], {}).get("outcome") == "migrated"
-            else r for r in outcomes]
-    if not any(r["outcome"] in ("migrated", "failed") for r in outcomes):
-        seconds = (earlier.get("summary") or {}).get("seconds", seconds)
-    return kept, seconds
-
-
-def run(params, check_mode):
-    directory = params["report_dir"]
-    for i, entry in enumerate(params["vms"]):
-        if not entry.get("name"):
-            raise InvalidInput("vms[%d] has no name" % i)
-    outcomes = [outcome(e) for e in params["vms"]]
-    paths = dict((k, os.path.join(directory, n % params["wave"] if "%" in n else n)) for k, n in (
-        ("json", "wave-%d.json"), ("html", "wave-%d.html"), ("summary_json", "summary.json"), ("summary_html", "summary.html")))
-    try:
-        outcomes, seconds = keep_earlier(paths["json"], outcomes, params["seconds"])
-        summary = wave_summary(params["wave"], outcomes, seconds)
-        if not check_mode:
-            os.makedirs(directory, exist_ok=True)
-        changed = write_if_changed(paths["json"], json.dumps({"summary": summary, "vms": outcomes}, indent=1, sort_keys=True),
-                                   check_mode)
-        changed = write_if_changed(paths["html"], wave_html(summary, outcomes), check_mode) or changed
-        summaries = {}
-        for path in glob.glob(os.path.join(directory, "wave-*.json")):
-            with open(path, encoding="utf-8") as f:
-                data = json.load(f)["summary"]
-            summaries[data["wave"]] = data
-        summaries[params["wave"]] = summary
-        ordered = [summaries[k] for k in sorted(summaries)]
-        total = overall(ordered)
-        changed = write_if_changed(paths["summary_json"], json.dumps({"overall": total, "waves": ordered}, indent=1,
-                                                                     sort_keys=True), check_mode) or changed
-        changed = write_if_changed(paths["summary_html"], summary_html(ordered), check_mode) or changed
-    except (OSError, ValueError, KeyError) as exc:
-        raise OperationFailure(failed_to("write", "migration report in", directory, str(exc)))
-    return {"changed": changed, "summary": summary, "overall": total, "vms": outcomes, "paths": paths}
-
-
-def main():
-    run_module(dict(
-        wave=dict(type="int", required=True),
-        vms=dict(type="list", elements="dict", required=True),
-        seconds=dict(type="float"),
-        report_dir=dict(type="path", required=True),
-    ), lambda module: run(module.params, module.check_mode))
-
-
-if __name__ == "__main__":
-    main()
