@@ -242,7 +242,7 @@ domain:
   description:
     - The target domain (name, uuid, state); C(uuid) is null in check mode for a VM not migrated yet.
     - With O(vms), C(state) is read again once the last migration of the run ended (V(undefined) if the domain
-      is gone by then).
+      is gone by then; V(unknown) with the reason in C(state_error) if the host could not be read).
   returned: always
   type: dict
 source:

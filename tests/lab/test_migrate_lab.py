@@ -34,3 +34,10 @@ def test_a_batch_reports_each_domain_as_libvirt_has_it_after_the_last_migration(
     finally:
         dom.undefine()
         conn.close()
+
+
+def test_a_host_that_cannot_be_read_at_the_end_leaves_the_results_with_an_unknown_state():
+    migrated = {"changed": True, "domain": {"name": "web", "uuid": str(uuid.uuid4()), "state": "running"}}
+    final_states("qemu+unix:///system?socket=/nonexistent/libvirt-sock", [migrated])
+    assert migrated["changed"] and migrated["domain"]["state"] == "unknown"
+    assert migrated["domain"]["state_error"].startswith("Failed to connect to libvirt")
