@@ -27,8 +27,8 @@ def test_a_wave_writes_its_reports_and_the_summary_across_waves(tmp_path):
     second = write_reports(params(tmp_path, [{"name": "web", "target": "kvm2", "reason": "the wave stopped"}], wave=2), False)
     assert first["changed"] and first["summary"]["counts"] == {"migrated": 1, "already migrated": 0, "failed": 1, "not started": 0}
     assert first["summary"]["failed"] == ["app"]
-    assert sorted(os.listdir(str(tmp_path / "reports"))) == ["summary.html", "summary.json", "wave-1.html", "wave-1.json",
-                                                            "wave-2.html", "wave-2.json"]
+    written = ["summary.html", "summary.json", "wave-1.html", "wave-1.json", "wave-2.html", "wave-2.json"]
+    assert sorted(os.listdir(str(tmp_path / "reports"))) == written
     with open(str(tmp_path / "reports" / "summary.json")) as f:
         assert [w["wave"] for w in json.load(f)["waves"]] == [1, 2]
     assert second["overall"]["vms"] == 3
