@@ -20,6 +20,7 @@ __metaclass__ = type
 import json
 import os
 import shutil
+import threading
 import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -122,10 +123,57 @@ class Record:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
+class TargetHost:
+    """The target host as the migrations of one batch share it.
+
+    ``view``: the names and MACs of the domains on the host, read fresh for each migration's preflight, each
+    domain's XML parsed once per batch (its MACs kept by UUID), not once per migration.
+
+    ``claim``: a migration whose preflight found nothing else wrong takes its source VM, its target name (and
+    with it its volume files) and its MACs before it changes anything. What another migration of the batch
+    took already is refused, naming that migration: two VMs of one batch bound for one name would otherwise
+    write the same volume files, and two NICs with one MAC would break the network. The first migration to
+    claim keeps it."""
+
+    def __init__(self):
+        self.macs_of = {}
+        self.lock = threading.Lock()
+        self.owners = {}
+
+    def view(self, conn, own_uuid):
+        """(names, MACs) of the host's domains, leaving out ``own_uuid`` (the domain a migration made in an earlier run)."""
+        names, macs = [], []
+        for dom in conn.listAllDomains(0):
+            uuid = dom.UUIDString()
+            if uuid == own_uuid:
+                continue
+            names.append(dom.name())
+            if uuid not in self.macs_of:
+                root = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+                self.macs_of[uuid] = [m.get("address") for m in root.findall("devices/interface/mac")]
+            macs.extend(self.macs_of[uuid])
+        return names, macs
+
+    def claim(self, who, source, name, macs):
+        """Take ``source`` (the source VM's UUID), ``name`` and ``macs`` for ``who``; [problem] for each another
+        migration of the batch took already, and then nothing is taken."""
+        wanted = [("source", source), ("name", name)] + [("mac", mac.lower()) for mac in macs]
+        with self.lock:
+            taken = [(kind, value, self.owners[(kind, value)]) for kind, value in wanted
+                     if self.owners.get((kind, value), who) != who]
+            if not taken:
+                self.owners.update(((kind, value), who) for kind, value in wanted)
+        fixes = {"source": "the batch migrates source VM %s also as %s; list each VM once",
+                 "name": "the target name '%s' is also that of %s in this batch; give one of them overrides.name",
+                 "mac": "MAC %s is also on %s in this batch; migrate one of them to another host or change the MAC in vSphere"}
+        return [fixes[kind] % (value, owner) for kind, value, owner in taken]
+
+
 class Migration:
-    def __init__(self, params, check_mode, inventory=None):
+    def __init__(self, params, check_mode, inventory=None, host=None):
         self.params = params
         self.inventory = inventory  # the estate as SourceVm.inventory reads it, when a batch read it once
+        self.host = host or TargetHost()  # shared by the migrations of a batch
         self.check_mode = check_mode
         self.actions = []
         self.steps = []
@@ -165,17 +213,6 @@ class Migration:
         except libvirt_error() as exc:
             raise translate(exc, "mark", "domain", self.name)
 
-    def host_view(self, own_domain):
-        """Names and MACs on the target host, leaving out a domain this migration made in an earlier run."""
-        names, macs = [], []
-        for dom in self.target.conn.listAllDomains(0):
-            if own_domain is not None and dom.UUIDString() == own_domain.UUIDString():
-                continue
-            names.append(dom.name())
-            root = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
-            macs.extend(m.get("address") for m in root.findall("devices/interface/mac"))
-        return names, macs
-
     def pool_dir(self, pool):
         root = ET.fromstring(pool.XMLDesc())
         return root.get("type"), root.findtext("target/path")
@@ -192,7 +229,7 @@ class Migration:
             problems.append("pool '%s' (type %s, path %s) is not a directory on the host running the module; run "
                             "vm_migrate on the KVM host (delegate_to) with a dir, fs or netfs pool"
                             % (params["pool"], pool_type, pool_path))
-        names, macs = self.host_view(dom)
+        names, macs = self.host.view(self.target.conn, dom.UUIDString() if dom is not None else None)
         memory_needed = params["target_power_state"] == "running"
         target = {"type": "libvirt", "network_map": params["network_map"] or {}, "existing_names": names,
                   "existing_macs": macs, "efi_available": self.efi_available(),
@@ -231,6 +268,9 @@ class Migration:
         if need > available:
             problems.append("pool '%s' has %.1f GiB available; the disks need up to %.1f GiB; free space or choose "
                             "another pool" % (params["pool"], available / 1024.0 ** 3, need / 1024.0 ** 3))
+        if not problems:
+            problems = self.host.claim("'%s' (%s)" % (facts["name"], facts["moref"]), facts["instance_uuid"] or facts["moref"],
+                                       self.name, [n["mac"] for n in facts.get("nics") or [] if n.get("mac")])
         if problems:
             raise InvalidInput(failed_to("migrate", "VM", facts["name"], "; ".join(problems)), problems=problems)
         return has_v2v and (conversion == "always" or (conversion == "auto" and windows))
@@ -509,10 +549,10 @@ def migrate_vm(params, check_mode):
     return Migration(params, check_mode).run()
 
 
-def one_migration(params, check_mode, inventory):
+def one_migration(params, check_mode, inventory, host):
     """A migration's result; a failure becomes a failed result (the others go on)."""
     try:
-        return Migration(params, check_mode, inventory).run()
+        return Migration(params, check_mode, inventory, host).run()
     except VmshiftError as exc:
         return dict(exc.details, failed=True, msg=exc.message, changed=bool(exc.details.get("changed")))
 
@@ -585,11 +625,16 @@ def migrate_many(params, check_mode):
             unset = "" if field == "parallel" else " (unset: no limit)"
             raise InvalidInput("%s must be %d or more, not %s%s" % (field, least, params[field], unset))
     runs = []
+    seen = {}
     for i, entry in enumerate(params["vms"]):
         keys = [k for k in ("name", "moref", "uuid") if isinstance(entry, dict) and entry.get(k)]
         if len(keys) != 1 or set(entry) - {"name", "moref", "uuid", "overrides", "serial_log"}:
             raise InvalidInput("vms[%d] must have exactly one of name, moref or uuid (and optional overrides, serial_log), "
                                "not %r" % (i, entry))
+        chosen = (keys[0], entry[keys[0]])
+        if chosen in seen:
+            raise InvalidInput("vms[%d] is vms[%d] again (%s %s); list each VM once" % (i, seen[chosen], chosen[0], chosen[1]))
+        seen[chosen] = i
         runs.append(dict(params, vms=None, name=entry.get("name"), moref=entry.get("moref"), uuid=entry.get("uuid"),
                          overrides=entry.get("overrides") or params["overrides"],
                          serial_log=entry.get("serial_log") or params["serial_log"]))
@@ -598,7 +643,8 @@ def migrate_many(params, check_mode):
     with VsphereClient.from_params(params) as vsphere:
         inventory = SourceVm.inventory(vsphere)  # one read of the estate for the whole batch
     max_failed = params.get("max_failed")
-    results = run_limited(runs, lambda run: one_migration(run, check_mode, inventory), params["parallel"],
+    host = TargetHost()
+    results = run_limited(runs, lambda run: one_migration(run, check_mode, inventory, host), params["parallel"],
                           key=source_host_of(inventory), per_key=params.get("parallel_per_source_host"),
                           stop=None if max_failed is None else lambda done: sum(1 for r in done if r.get("failed")) > max_failed)
     final_states(params["uri"], results)

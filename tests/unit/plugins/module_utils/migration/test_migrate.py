@@ -9,7 +9,13 @@ import pytest
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import neutral_spec
-from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import check_params, migrate_vm, target_spec, with_copy_workers
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import (
+    TargetHost,
+    check_params,
+    migrate_vm,
+    target_spec,
+    with_copy_workers,
+)
 
 SOURCE = neutral_spec(
     "web-01", uuid="4215c1d2-0000-0000-0000-000000000001", sockets=2, cores=2, memory_mib=4096, firmware="efi",
@@ -81,6 +87,62 @@ def test_good_input_passes():
 def test_a_batch_entry_names_one_vm(entry, message):
     with pytest.raises(InvalidInput, match=message):
         migrate_vm(params(vms=[entry], parallel=2, serial_log=None), check_mode=True)
+
+
+def test_a_batch_lists_each_vm_once():
+    with pytest.raises(InvalidInput, match=r"^vms\[2\] is vms\[0\] again \(moref vm-1\); list each VM once$"):
+        migrate_vm(params(vms=[{"moref": "vm-1"}, {"moref": "vm-2"}, {"moref": "vm-1", "overrides": {"name": "b"}}],
+                          parallel=2, serial_log=None), check_mode=True)
+
+
+class Domain:
+    """A libvirt domain as TargetHost reads it (its XML read is counted)."""
+
+    def __init__(self, uuid, name, macs, reads):
+        self.uuid, self.domain_name, self.macs, self.reads = uuid, name, macs, reads
+
+    def UUIDString(self):
+        return self.uuid
+
+    def name(self):
+        return self.domain_name
+
+    def XMLDesc(self, flags):
+        self.reads.append(self.uuid)
+        return "<domain><devices>%s</devices></domain>" % "".join(
+            "<interface type='network'><mac address='%s'/></interface>" % mac for mac in self.macs)
+
+
+class Connection:
+    def __init__(self, domains):
+        self.domains = domains
+
+    def listAllDomains(self, flags):
+        return list(self.domains)
+
+
+def test_the_host_view_leaves_out_the_own_domain_and_parses_each_domain_once_per_batch():
+    reads = []
+    conn = Connection([Domain("u1", "web", ["52:54:00:00:00:01"], reads), Domain("u2", "db", [], reads)])
+    host = TargetHost()
+    assert host.view(conn, None) == (["web", "db"], ["52:54:00:00:00:01"])
+    assert host.view(conn, "u1") == (["db"], [])
+    conn.domains.append(Domain("u3", "app", ["52:54:00:00:00:03"], reads))  # defined since: seen by the next view
+    assert host.view(conn, None) == (["web", "db", "app"], ["52:54:00:00:00:01", "52:54:00:00:00:03"])
+    assert reads == ["u1", "u2", "u3"]
+
+
+def test_a_claim_refuses_what_another_migration_of_the_batch_took_and_takes_nothing_then():
+    host = TargetHost()
+    assert host.claim("'a' (vm-1)", "uuid-a", "web", ["00:50:56:AA:00:01"]) == []
+    assert host.claim("'a' (vm-1)", "uuid-a", "web", ["00:50:56:aa:00:01"]) == []  # its own again: a retry
+    assert host.claim("'b' (vm-2)", "uuid-b", "web", ["00:50:56:aa:00:01", "00:50:56:aa:00:02"]) == [
+        "the target name 'web' is also that of 'a' (vm-1) in this batch; give one of them overrides.name",
+        "MAC 00:50:56:aa:00:01 is also on 'a' (vm-1) in this batch; migrate one of them to another host or change the MAC "
+        "in vSphere"]
+    assert host.claim("'c' (vm-3)", "uuid-c", "app", ["00:50:56:aa:00:02"]) == []  # b's refusal took nothing
+    assert host.claim("'a' again (vm-9)", "uuid-a", "other", []) == [
+        "the batch migrates source VM uuid-a also as 'a' (vm-1); list each VM once"]
 
 
 def test_run_limited_keeps_both_limits_and_fills_a_free_slot_at_once():
