@@ -476,7 +476,11 @@ class Migration:
             self.record.data["completed"] = completed
             self.record.save()
             self.end()
-        except VmshiftError as exc:
+        except (VmshiftError, OSError) as error:
+            # An OSError is the target host's (its disk full, an I/O error): this VM fails and is rolled back like
+            # any other failure, and the rest of a batch goes on.
+            exc = error if isinstance(error, VmshiftError) else OperationFailure(
+                failed_to("migrate", "VM", self.source.facts["name"], str(error)))
             failed = self.step
             if "started" in self.steps[-1]:
                 self.end()
@@ -484,7 +488,7 @@ class Migration:
             rollback = self.rollback() if self.params["rollback"] else None
             exc.details.update(failed_step=failed, rollback=rollback, steps=self.steps, disks=self.disks)
             exc.message = "%s (step %s; %s)" % (exc.message, failed, _rollback_text(rollback))
-            raise
+            raise exc
         return self.result(dom, changed=True, msg="migrated", wait=started.get("wait"))
 
     def planned(self, disks, convert):
@@ -555,6 +559,9 @@ def one_migration(params, check_mode, inventory, host):
         return Migration(params, check_mode, inventory, host).run()
     except VmshiftError as exc:
         return dict(exc.details, failed=True, msg=exc.message, changed=bool(exc.details.get("changed")))
+    except OSError as exc:  # a file of the host's before anything changed (the record, the pool directory)
+        return {"failed": True, "changed": False, "msg": failed_to("migrate", "VM", params.get("name") or params.get("moref")
+                                                                   or params.get("uuid"), str(exc))}
 
 
 def run_limited(items, work, parallel, key=None, per_key=None, stop=None):
