@@ -64,11 +64,14 @@ options:
     type: str
   vms:
     description:
-      - Several VMs onto this host in one run, each C({name|moref|uuid, overrides, serial_log}); the other options
-        apply to all. They start in the order given, O(parallel) at a time (a slot that frees is taken at
-        once), each with its own steps, record and rollback; one failing does not stop the others unless
-        O(max_failed) says so. The task fails when any failed, with every VM's result in RV(results). The
-        migration_wave role runs a whole wave on a target host this way (one start-up and one task).
+      - Several VMs onto this host in one run, each C({name|moref|uuid, overrides, serial_log}), each VM listed
+        once; the other options apply to all. They start in the order given, O(parallel) at a time (a slot
+        that frees is taken at once), each with its own steps, record and rollback; one failing does not
+        stop the others unless O(max_failed) says so. The task fails when any failed, with every VM's result
+        in RV(results). The migration_wave role runs a whole wave on a target host this way (one start-up
+        and one task).
+      - Within the batch, a VM's preflight also refuses a target name or MAC that another VM of the batch
+        has taken (the first to pass its preflight keeps it), so two VMs never write the same volumes.
     type: list
     elements: dict
   parallel:
