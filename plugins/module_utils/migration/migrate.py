@@ -38,7 +38,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.migration.assess impo
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import MIB, Journal, run_tool, transfer
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import VsphereClient, ssl_context
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import DatastoreFiles, disk_reader, parse_descriptor
-from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.source_vm import SourceVm
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.source_vm import SourceVm, chosen_vm
 
 MIGRATION_NS = "https://vmshift.io/xmlns/libvirt/migration/1"
 LOCAL_POOL_TYPES = ("dir", "fs", "netfs")
@@ -560,8 +560,7 @@ def one_migration(params, check_mode, inventory, host):
     except VmshiftError as exc:
         return dict(exc.details, failed=True, msg=exc.message, changed=bool(exc.details.get("changed")))
     except OSError as exc:  # a file of the host's before anything changed (the record, the pool directory)
-        return {"failed": True, "changed": False, "msg": failed_to("migrate", "VM", params.get("name") or params.get("moref")
-                                                                   or params.get("uuid"), str(exc))}
+        return {"failed": True, "changed": False, "msg": failed_to("migrate", "VM", chosen_vm(params), str(exc))}
 
 
 def run_limited(items, work, parallel, key=None, per_key=None, stop=None):
@@ -658,7 +657,7 @@ def migrate_many(params, check_mode):
     failures = sum(1 for r in results if r is not None and r.get("failed"))
     results = [r if r is not None else {"changed": False, "not_started": True, "msg": "not started: %d migrations failed, "
                                         "more than max_failed %d" % (failures, max_failed)} for r in results]
-    failed = [(run.get("name") or run.get("moref") or run.get("uuid"), r) for run, r in zip(runs, results) if r.get("failed")]
+    failed = [(chosen_vm(run), r) for run, r in zip(runs, results) if r.get("failed")]
     changed = any(r.get("changed") for r in results)
     if failed:
         raise OperationFailure("%d of %d migrations failed: %s" % (len(failed), len(runs), "; ".join(

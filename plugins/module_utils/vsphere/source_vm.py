@@ -29,6 +29,11 @@ except ImportError:  # reported by the module wrapper through vsphere.client.PYV
 TASK_TIMEOUT = 600
 
 
+def chosen_vm(params):
+    """The name, moref or UUID the task chose its source VM by, for messages."""
+    return params.get("name") or params.get("moref") or params.get("uuid")
+
+
 class SourceVm:
     def __init__(self, client, moid, facts):
         self.client = client
@@ -62,7 +67,7 @@ class SourceVm:
             found = [ref._moId] if ref is not None else []
         else:
             found = sorted(moid for moid, name in names.items() if name == params["name"])
-        what = params.get("name") or params.get("moref") or params.get("uuid")
+        what = chosen_vm(params)
         if not found:
             raise NotFound(failed_to("find", "source VM", what, "no VM of that %s on %s" % (given[0], client.endpoint)))
         if len(found) > 1:
