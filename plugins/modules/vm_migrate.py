@@ -28,11 +28,11 @@ description:
   - "The disk copy reads the VMDK descriptor and its flat extents over the datastore's HTTPS
     C(/folder) endpoint with the vSphere session, in parallel ranged GETs (O(copy_workers) x
     O(chunk_size_mib)), written straight into the volume (raw, or qcow2 with its metadata preallocated
-    and the data written in place). All-zero MiB blocks stay holes. Every block is read back from the
-    target and compared with what the source sent, and each chunk's CRC-32 is journaled once its data
-    is on disk. A killed copy resumes from the journal on the next run, which first checks every
-    journaled chunk against its checksum, so a byte damaged in between fails the run. Progress (bytes,
-    rate, ETA) is written to C(<work_dir>/<instance uuid>/<disk>.progress.json)
+    and the data written in place). All-zero MiB blocks stay holes. Every write is checked for its full
+    length, and each chunk's CRC-32 is journaled once its data is on disk (the target flushed). A killed
+    copy resumes from the journal on the next run, which checks every journaled chunk against its
+    checksum, so a byte damaged in between fails the run, and writes the other chunks whole, zero blocks
+    included. Progress (bytes, rate, ETA) is written to C(<work_dir>/<instance uuid>/<disk>.progress.json)
     every second, for a person or an async job to watch."
   - A rerun on a VM already migrated changes nothing. A failed step rolls back what this migration
     made on the target (domain, volumes, partial copies) and powers the source back on if it was on;
@@ -233,7 +233,7 @@ disks:
     volume: {description: The target volume in the pool., type: str, returned: always}
     size_bytes: {description: Virtual size., type: int, returned: always}
     copied_bytes: {description: Bytes read in this run (less than the size when resumed)., type: int, returned: always}
-    written_bytes: {description: Bytes written; zero blocks are left as holes., type: int, returned: always}
+    written_bytes: {description: "Bytes written; zero blocks of a new file are left as holes (a resumed copy writes its chunks whole).", type: int, returned: always}
     seconds: {description: Copy time., type: float, returned: always}
     bytes_per_second: {description: Copy rate., type: int, returned: always}
     cpu_seconds: {description: "CPU time of the copy: its worker threads reading, checking and writing.", type: float, returned: always}

@@ -18,9 +18,12 @@ from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy i
     copy_disk,
     checksum_of,
     copy_blocks,
+    open_target,
     plan_chunks,
     qcow2_places,
+    shared_place,
 )
+from ansible_collections.vmshift.virt.plugins.module_utils.migration import disk_copy
 
 
 @pytest.fixture
@@ -136,7 +139,7 @@ def test_a_byte_damaged_after_it_was_journaled_fails_the_rerun(tmp_path, source)
         byte = f.read(1)
         f.seek(2 * MIB + 7)
         f.write(bytes([byte[0] ^ 1]))
-    with pytest.raises(OperationFailure, match=r"1 chunk\(s\) differ from the source after the copy \(first at byte 2097152\)"):
+    with pytest.raises(OperationFailure, match=r"1 chunk\(s\) an earlier run copied differ from their journaled checksum \(first at byte 2097152\)"):
         copy_disk(reader(path), len(data), target, "raw", journal, chunk=MIB)
 
 
@@ -162,32 +165,64 @@ def test_a_torn_journal_line_keeps_what_is_before_it(tmp_path, source):
 
 
 class MemoryTarget:
-    """A target that records writes and reads back what it holds (``lose`` drops writes at that offset)."""
+    """A target that records its writes."""
 
-    def __init__(self, size, lose=None):
+    def __init__(self, size):
         self.bytes = bytearray(size)
         self.writes = []
-        self.lose = lose
 
     def pwrite(self, view, offset):
         self.writes.append((offset, len(view)))
-        if offset != self.lose:
-            self.bytes[offset:offset + len(view)] = view
-
-    def readinto(self, view, offset):
-        view[:] = self.bytes[offset:offset + len(view)]
+        self.bytes[offset:offset + len(view)] = view
 
 
-def test_copy_blocks_writes_non_zero_blocks_and_checks_each_read_back():
+def test_copy_blocks_writes_non_zero_blocks_into_a_new_file_and_every_block_into_an_old_one():
     buf = bytearray(MIB) + bytearray(b"x" * (2 * MIB)) + bytearray(MIB) + bytearray(b"y" * 512)
     target = MemoryTarget(100 + len(buf))
-    checksum, written, same = copy_blocks(target, 100, buf, len(buf), bytearray(MIB))
-    assert (checksum, written, same) == (checksum_of(buf), 2 * MIB + 512, True)
+    assert copy_blocks(target, 100, buf, len(buf), holes=True) == (checksum_of(buf), 2 * MIB + 512)
     assert target.writes == [(100 + MIB, MIB), (100 + 2 * MIB, MIB), (100 + 4 * MIB, 512)]
     assert target.bytes[100:] == buf
 
-    lossy = MemoryTarget(len(buf), lose=2 * MIB)
-    assert copy_blocks(lossy, 0, buf, len(buf), bytearray(MIB))[2] is False
+    old = MemoryTarget(len(buf))
+    old.bytes[:] = b"z" * len(buf)  # what an earlier run left
+    assert copy_blocks(old, 0, buf, len(buf), holes=False) == (checksum_of(buf), len(buf))
+    assert old.bytes == buf
+
+
+def test_a_rerun_overwrites_what_an_earlier_run_left_in_a_zero_block(tmp_path, source):
+    path, data = source
+    target = str(tmp_path / "target")
+    journal = journal_for(tmp_path, data, MIB)
+    with pytest.raises(OSError):
+        copy_disk(reset_at(path, 4 * MIB), len(data), target, "raw", journal, workers=1, chunk=MIB)
+    with open(target, "r+b") as f:  # bytes 4-5 MiB are zeros at the source and not journaled yet
+        f.seek(4 * MIB + 10)
+        f.write(b"stale")
+    copy_disk(reader(path), len(data), target, "raw", journal, chunk=MIB)
+    assert image_bytes(target, "raw") == data
+
+
+def test_a_short_write_goes_on_and_a_write_that_stops_fails(tmp_path, monkeypatch):
+    real = os.pwrite
+    monkeypatch.setattr(disk_copy.os, "pwrite", lambda fd, view, place: real(fd, view[:1000], place))
+    target = open_target(str(tmp_path / "t.raw"), "raw", 3 * MIB, fresh=True)
+    data = os.urandom(MIB)
+    target.pwrite(data, MIB)
+    target.close()
+    assert (tmp_path / "t.raw").read_bytes()[MIB:2 * MIB] == data
+
+    monkeypatch.setattr(disk_copy.os, "pwrite", lambda fd, view, place: 0)
+    target = open_target(str(tmp_path / "t.raw"), "raw", 3 * MIB, fresh=False)
+    with pytest.raises(OperationFailure, match="Failed to write .*t.raw: no byte written at byte 1048576"):
+        target.pwrite(data, MIB)
+    target.close()
+
+
+def test_two_places_of_the_disk_at_one_place_of_the_file_are_found():
+    apart = [{"start": 0, "length": 100, "offset": 1000}, {"start": 100, "length": 50, "offset": 500}]
+    assert shared_place(apart) is None
+    overlapping = [{"start": 0, "length": 100, "offset": 1000}, {"start": 100, "length": 50, "offset": 1090}]
+    assert shared_place(overlapping) == (90, 100)
 
 
 def test_rate_limit_spaces_the_grants():
