@@ -44,7 +44,7 @@ def warm_memory(directory, nbytes):
 
 def engine_copy(datacenter, datastore, path, cookie, final, fmt, journal, workers):
     """What vm_migrate does for one disk of the lab simulator (VMDK descriptor ``path``): read the descriptor,
-    copy and verify into ``final`` + '.part', rename. Returns the copy's statistics."""
+    copy (checksummed, journaled, flushed) into ``final`` + '.part', rename. Returns the copy's statistics."""
     files = DatastoreFiles(os.environ["VMWARE_HOST"], int(os.environ["VMWARE_PORT"]),
                            ssl.create_default_context(cafile=os.environ["VMSHIFT_LAB_CA"]), cookie, datacenter, datastore)
     try:

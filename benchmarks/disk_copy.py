@@ -7,7 +7,7 @@
 
 Disks are random data with zero regions (16 MiB of every 64 MiB), put into simulator VMs by the
 lab's workload helper. Measured in the same run, each on a cold target file:
-  curl -o (one stream)             vs  the engine, raw out and qcow2 out (copy + verify + finalise)
+  curl -o (one stream)             vs  the engine, raw out and qcow2 out (copy + checksums + flush + finalise)
   four curl -o at once (4 disks)   vs  four engines at once (4 processes, as 4 vm_migrate tasks)
   curl -o, then qemu-img convert   (the usual two-step qcow2 route)
 Each measure runs --repeat times (3), round-robin; the median run is printed: seconds, MB/s, CPU seconds
@@ -103,7 +103,7 @@ def run_curls(vms, session):
 
 
 def engine(vm, session, fmt, workers, index=0):
-    """What vm_migrate does for one disk: descriptor, copy, verify, finalise. Returns (seconds, cpu, stats)."""
+    """What vm_migrate does for one disk: descriptor, copy with checksums, flush, finalise. Returns (seconds, cpu, stats)."""
     final = os.path.join(OUT, "bench-engine-%d.%s" % (index, fmt))
     journal = Journal(os.path.join(WORK, "bench-%d.journal" % index), {"i": index})
     clean(final + ".part", final, journal.path)
@@ -182,7 +182,7 @@ def main():
                              ("convert", lambda: curl_convert(vm, session))], args.repeat)
             base = m["curl"][0]
             row("curl -o (one stream)", m["curl"][0], m["curl"][1], size)
-            for fmt, label in (("raw", "engine, raw out (copy+verify)"), ("qcow2", "engine, qcow2 out (copy+verify)")):
+            for fmt, label in (("raw", "engine, raw out (copy+checksums)"), ("qcow2", "engine, qcow2 out (copy+checksums)")):
                 seconds, cpu, stats = m[fmt]
                 ratios["%dG %s vs curl" % (gib, fmt)] = row(label, seconds, cpu, size, base)
                 print("  %-44s %s (allocated %d MiB of %d MiB)" % (

@@ -8,7 +8,7 @@ migrated with 5 copies at a time onto the lab's libvirtd, against 20 `curl -o` o
 
 As a migration team runs it: playbooks/plan_waves.yml once (discovery, assessment, the plan; timed and
 printed on its own), then playbooks/migrate_wave.yml for wave 1 (the migration_wave role: each VM's
-preflight, power-off of the sources, copy and verification, qcow2 out, domain definition, verification
+preflight, power-off of the sources, copy (checksummed, flushed), qcow2 out, domain definition, verification
 of the domains, report). The guests are not booted (target_power_state: stopped), so the measure is the
 migration, not QEMU's boot under TCG. ROUNDS (3) round-robin runs of both; the medians are compared
 (runs here vary by 10-30 %, curl's the most). Also timed in each round: the copy engine alone on the same
