@@ -233,10 +233,13 @@ disks:
     volume: {description: The target volume in the pool., type: str, returned: always}
     size_bytes: {description: Virtual size., type: int, returned: always}
     copied_bytes: {description: Bytes read in this run (less than the size when resumed)., type: int, returned: always}
-    written_bytes: {description: "Bytes written; zero blocks of a new file are left as holes (a resumed copy writes its chunks whole).", type: int, returned: always}
+    written_bytes:
+      description: Bytes written; zero blocks of a new file are left as holes (a resumed copy writes its chunks whole).
+      type: int
+      returned: always
     seconds: {description: Copy time., type: float, returned: always}
     bytes_per_second: {description: Copy rate., type: int, returned: always}
-    cpu_seconds: {description: "CPU time of the copy: its worker threads reading, checking and writing.", type: float, returned: always}
+    cpu_seconds: {description: "CPU time of the copy: its worker threads reading, checksumming and writing.", type: float, returned: always}
     checksum:
       description: SHA-256 over the chunks' CRC-32 values in order (the journal's checksums); the same source and chunk size give the same value.
       type: str

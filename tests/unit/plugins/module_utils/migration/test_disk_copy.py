@@ -58,6 +58,15 @@ def journal_for(tmp_path, data, chunk):
     return Journal(str(tmp_path / "copy.journal"), {"source": "s", "size": len(data), "chunk": chunk})
 
 
+def killed_at_4_mib(tmp_path, source, target, fmt="raw"):
+    """A copy of ``source`` into ``target`` in 1 MiB chunks whose source went away at 4 MiB; its journal."""
+    path, data = source
+    journal = journal_for(tmp_path, data, MIB)
+    with pytest.raises(OSError):
+        copy_disk(reset_at(path, 4 * MIB), len(data), target, fmt, journal, workers=1, chunk=MIB)
+    return journal
+
+
 def test_plan_covers_the_disk_with_a_short_last_chunk():
     assert plan_chunks(10, 4) == [(0, 4), (4, 4), (8, 2)]
     assert plan_chunks(0, 4) == []
@@ -114,10 +123,7 @@ def test_a_qcow2_file_not_made_by_the_copy_is_refused_before_writing(tmp_path, s
 def test_a_rerun_resumes_from_the_journal(tmp_path, source, fmt):
     path, data = source
     target = str(tmp_path / "target")
-    journal = journal_for(tmp_path, data, MIB)
-
-    with pytest.raises(OSError):
-        copy_disk(reset_at(path, 4 * MIB), len(data), target, fmt, journal, workers=1, chunk=MIB)
+    journal = killed_at_4_mib(tmp_path, source, target, fmt)
     kept = journal.load()
     assert sorted(kept) == [0, MIB, 2 * MIB, 3 * MIB]  # what was copied before the failure is journaled
     reads = []
@@ -130,10 +136,7 @@ def test_a_rerun_resumes_from_the_journal(tmp_path, source, fmt):
 def test_a_byte_damaged_after_it_was_journaled_fails_the_rerun(tmp_path, source):
     path, data = source
     target = str(tmp_path / "target")
-    journal = journal_for(tmp_path, data, MIB)
-
-    with pytest.raises(OSError):
-        copy_disk(reset_at(path, 4 * MIB), len(data), target, "raw", journal, workers=1, chunk=MIB)
+    journal = killed_at_4_mib(tmp_path, source, target)
     with open(target, "r+b") as f:
         f.seek(2 * MIB + 7)
         byte = f.read(1)
@@ -192,9 +195,7 @@ def test_copy_blocks_writes_non_zero_blocks_into_a_new_file_and_every_block_into
 def test_a_rerun_overwrites_what_an_earlier_run_left_in_a_zero_block(tmp_path, source):
     path, data = source
     target = str(tmp_path / "target")
-    journal = journal_for(tmp_path, data, MIB)
-    with pytest.raises(OSError):
-        copy_disk(reset_at(path, 4 * MIB), len(data), target, "raw", journal, workers=1, chunk=MIB)
+    journal = killed_at_4_mib(tmp_path, source, target)
     with open(target, "r+b") as f:  # bytes 4-5 MiB are zeros at the source and not journaled yet
         f.seek(4 * MIB + 10)
         f.write(b"stale")
