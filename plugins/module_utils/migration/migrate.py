@@ -413,6 +413,14 @@ class Migration:
 
     # ---- the whole run ----
     def run(self):
+        try:
+            return self._run()
+        except OSError as exc:
+            # A file of the host's before anything changed (the record, the pool directory): the changing steps
+            # turn theirs into a rolled-back failure in migrate().
+            raise OperationFailure(failed_to("migrate", "VM", chosen_vm(self.params), str(exc)))
+
+    def _run(self):
         params = self.params
         check_params(params)
         with VsphereClient.from_params(params) as vsphere:
@@ -559,8 +567,6 @@ def one_migration(params, check_mode, inventory, host):
         return Migration(params, check_mode, inventory, host).run()
     except VmshiftError as exc:
         return dict(exc.details, failed=True, msg=exc.message, changed=bool(exc.details.get("changed")))
-    except OSError as exc:  # a file of the host's before anything changed (the record, the pool directory)
-        return {"failed": True, "changed": False, "msg": failed_to("migrate", "VM", chosen_vm(params), str(exc))}
 
 
 def run_limited(items, work, parallel, key=None, per_key=None, stop=None):
