@@ -36,7 +36,22 @@ description:
     every second, for a person or an async job to watch."
   - A rerun on a VM already migrated changes nothing. A failed step rolls back what this migration
     made on the target (domain, volumes, partial copies) and powers the source back on if it was on;
-    the source is never deleted or reconfigured. The failure names the step and the reason.
+    the source is never deleted or reconfigured. The failure names the step and the reason, says
+    C(changed=true) once something changed, and lists in C(left) what it could not undo.
+  - "One run per source VM at a time. Before anything changes a run takes an exclusive lock on
+    C(<work_dir>/<instance uuid>.lock) on its host and claims the source in O(source_note_attribute)
+    (V(migrating {owner}), renewed every minute, read back before every step that acts). A second run on
+    the same host, or on another host, is refused at once, naming the holder (host, pid, target, name)
+    and since when. The lock of a killed run is free at once; its claim is taken over at once on its own
+    host and after 5 minutes without renewal from another, and the result's C(actions) says so. A rollback
+    powers the source back on only while the claim is still this run's. A failure that could not undo
+    everything leaves V(left {owner, left}) in the attribute: only a rerun on the same host (which has the
+    record) may take it over. Setting O(source_note_attribute) to an empty string turns the claim off, and
+    with it the protection against a run on another host."
+  - "A copy resumed after a kill trusts only a source that did not change: when a disk's copy begins, its
+    content ID (CID), CBT changeId and the size and modification time of its files (datastore browser)
+    are recorded; a rerun that finds any of them changed, none recorded, or the source VM powered on,
+    starts that disk's copy over and says why in C(disks[].restarted) and C(actions)."
   - Only flat and VMFS disks are copied; sparse and snapshot-delta disks are refused in preflight
     (consolidate snapshots first). Cold migration only.
 author:
@@ -149,8 +164,9 @@ options:
     default: /var/lib/vmshift/migrations
   source_note_attribute:
     description:
-      - The source VM's custom attribute that is set to where and when it was migrated (defined if
-        missing). An empty value leaves the source without a note.
+      - The source VM's custom attribute (defined if missing) that holds the claim of the run migrating it,
+        then where and when it was migrated. An empty value leaves the source without a note and without
+        a claim (a run on another KVM host is then not refused).
     type: str
     default: vmshift.migrated
   rollback:
@@ -244,6 +260,10 @@ disks:
       description: SHA-256 over the chunks' CRC-32 values in order (the journal's checksums); the same source and chunk size give the same value.
       type: str
       returned: always
+    restarted:
+      description: Why a copy an earlier run began was started over (the source changed or ran since), else null.
+      type: str
+      returned: when the disk was copied in this run
 domain:
   description:
     - The target domain (name, uuid, state); C(uuid) is null in check mode for a VM not migrated yet.
@@ -274,6 +294,11 @@ rollback:
   description: On failure, what the rollback did (C(actions)) and anything it could not undo (C(left)).
   returned: failure
   type: dict
+left:
+  description: On failure, what is left on the target or the source that this run changed (empty when all was undone).
+  returned: failure
+  type: list
+  elements: str
 """
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.argspec import (

@@ -11,6 +11,7 @@ above all, a simulator VM whose disk holds real data.
     python workload.py info NAME
     python workload.py snapshot-create NAME | snapshot-remove NAME
     python workload.py set-attribute NAME ATTRIBUTE VALUE     (defines the custom attribute if needed)
+    python workload.py replace-disk NAME IMAGE                 (new content for the disk, same size: as a guest writes)
 
 ``create`` makes the VM (one virtual disk, one NIC with the given MAC) and replaces its disk's
 files on the datastore with IMAGE (raw), turned into a VMDK descriptor plus a flat extent by
@@ -115,6 +116,16 @@ def create(si, ctx, args):
                       "instance_uuid": vm.config.instanceUuid, "datacenter": datacenter.name}))
 
 
+def replace_disk(si, ctx, vm, image):
+    """Upload IMAGE (raw, the disk's size) as the flat extent of the VM's disk that ``create`` made."""
+    backing = next(d for d in vm.config.hardware.device if isinstance(d, vim.vm.device.VirtualDisk)).backing
+    datastore, ds_path = backing.fileName[1:].split("] ", 1)
+    datacenter = vm.parent
+    while not isinstance(datacenter, vim.Datacenter):
+        datacenter = datacenter.parent
+    upload(ctx, si._stub.cookie.split(";")[0], datacenter.name, datastore, ds_path[:-len(".vmdk")] + "-flat.vmdk", image)
+
+
 def set_attribute(content, vm, name, value):
     """Set a custom attribute, defining it first if needed."""
     manager = content.customFieldsManager
@@ -133,9 +144,9 @@ def delete_vm(vm):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("action", choices=["create", "delete", "power", "info", "snapshot-create", "snapshot-remove",
-                                           "set-attribute"])
+                                           "set-attribute", "replace-disk"])
     parser.add_argument("name")
-    parser.add_argument("args", nargs="*", help="create: IMAGE; power: on|off; set-attribute: NAME VALUE")
+    parser.add_argument("args", nargs="*", help="create, replace-disk: IMAGE; power: on|off; set-attribute: NAME VALUE")
     parser.add_argument("--mac", default="00:50:56:00:00:01")
     parser.add_argument("--power", default="on", choices=["on", "off"])
     parser.add_argument("--host", default="DC0_H0")
@@ -173,6 +184,8 @@ def main():
             wait(vm.RemoveAllSnapshots_Task())
         elif args.action == "set-attribute":
             set_attribute(content, vm, args.args[0], args.args[1])
+        elif args.action == "replace-disk":
+            replace_disk(si, ctx, vm, args.args[0])
         else:
             values = dict((f.key, f.name) for f in content.customFieldsManager.field)
             print(json.dumps({"name": vm.name, "power_state": str(vm.runtime.powerState),

@@ -4,9 +4,10 @@
 """vm_migrate's service: one vSphere VM onto a libvirt/KVM host, step by step, each step recorded so a
 rerun knows where it stands, and everything this migration made rolled back when a step fails.
 
-Steps: preflight (read-only: every blocker) -> record the source power state -> power the source off
--> copy and verify every disk -> guest conversion (optional) -> define the domain -> start and wait ->
-mark done (domain metadata and a note on the source).
+Steps: preflight (read-only: every blocker) -> claim the source (guard.py: one run per VM) -> record the
+source power state -> power the source off -> record each disk's change markers (a resumed copy whose
+source changed starts over) -> copy and verify every disk -> guest conversion (optional) -> define the
+domain -> start and wait -> mark done (domain metadata and the note on the source).
 
 The record lives in ``work_dir/<source instance UUID>/`` on the host that runs the module: the
 source's power state before the migration (written before the first change, so a crash cannot lose
@@ -25,7 +26,7 @@ import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, OperationFailure, VmshiftError, failed_to
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import Conflict, InvalidInput, OperationFailure, VmshiftError, failed_to
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LibvirtClient, libvirt, libvirt_error, translate
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.domain_xml import render_domain
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.service import (
@@ -36,8 +37,9 @@ from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.service impor
 )
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.assess import CRITICAL, assess
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import MIB, Journal, run_tool, transfer
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.guard import HostLock, SourceClaim, new_owner
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import VsphereClient, ssl_context
-from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import DatastoreFiles, disk_reader, parse_descriptor
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import DatastoreFiles, descriptor_cid, disk_reader, parse_descriptor
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.source_vm import SourceVm, chosen_vm
 
 MIGRATION_NS = "https://vmshift.io/xmlns/libvirt/migration/1"
@@ -295,7 +297,9 @@ class Migration:
             planned.append({"name": disk["name"], "boot_order": disk.get("boot_order"), "files": files,
                             "extents": extents, "size": sum(e["size"] for e in extents), "volume": volume,
                             "path": final, "part": final + ".vmshift-part", "present": os.path.exists(final),
-                            "source": "[%s] %s" % (source["datastore"], source["path"])})
+                            "source": "[%s] %s" % (source["datastore"], source["path"]), "descriptor": source["path"],
+                            "journal": os.path.join(self.record.directory, disk["name"] + ".journal"),
+                            "progress": os.path.join(self.record.directory, disk["name"] + ".progress.json")})
         return planned
 
     # ---- the changing steps ----
@@ -316,17 +320,16 @@ class Migration:
         self.record.created("files", disk["part"])
         self.record.created("files", disk["path"])
         self.actions.append("copy %s to %s" % (disk["source"], disk["volume"]))
-        directory = self.record.directory
-        journal = Journal(os.path.join(directory, disk["name"] + ".journal"),
+        journal = Journal(disk["journal"],
                           {"source": disk["source"], "size": disk["size"], "chunk": self.params["chunk_size_mib"] * MIB,
                            "format": self.params["disk_format"]})
         limit = self.params["bandwidth_limit_mib"]
         stats = transfer(disk_reader(disk["files"], disk["extents"]), disk["size"], disk["part"], disk["path"],
                          self.params["disk_format"], journal, workers=self.params["copy_workers"],
                          chunk=self.params["chunk_size_mib"] * MIB, rate_limit=limit * MIB if limit else None,
-                         progress_path=os.path.join(directory, disk["name"] + ".progress.json"))
+                         progress_path=disk["progress"])
         result = {"name": disk["name"], "source": disk["source"], "volume": disk["volume"], "path": disk["path"],
-                  "format": self.params["disk_format"], "skipped": False}
+                  "format": self.params["disk_format"], "skipped": False, "restarted": disk.get("restarted")}
         result.update(stats)
         self.record.data.setdefault("disks", {})[disk["name"]] = result
         self.record.save()
@@ -402,7 +405,9 @@ class Migration:
             pass  # the files are gone; libvirt's listing catches up at its next refresh
         before = self.record.data.get("source_power_state")
         try:
-            if before == "poweredOn" and self.source.power_state() != "poweredOn":
+            if before == "poweredOn" and not self.claim.ours():
+                left.append("source power: left off, another run holds the source VM (%s)" % self.claim.lost)
+            elif before == "poweredOn" and self.source.power_state() != "poweredOn":
                 self.source.power_on()
                 done.append("power on source VM (it was on before)")
         except VmshiftError as exc:
@@ -429,38 +434,62 @@ class Migration:
             self.name = params["overrides"].get("name") or facts["name"]
             with LibvirtClient(params["uri"]) as target:
                 self.target = target
-                self.record = Record(os.path.join(params["work_dir"], facts["instance_uuid"] or facts["moref"]))
-                self.record.load()
-                dom = target.domain(self.name)
-                marker = self.marker(dom) if dom is not None else None
-                if marker and marker["source"] == facts["instance_uuid"] and marker["completed"]:
-                    return self.result(dom, changed=False, msg="already migrated (%s)" % marker["completed"])
-                ours = dom if marker and marker["source"] == facts["instance_uuid"] else None
-                pool = target.pool(params["pool"])
-                self.begin("preflight")
-                files = {}
-
-                def files_for(datastore):
-                    if datastore not in files:
-                        files[datastore] = DatastoreFiles(
-                            vsphere.hostname, vsphere.port, ssl_context(vsphere.validate_certs, vsphere.ca_path),
-                            vsphere.si._stub.cookie, facts["datacenter"], datastore)
-                    return files[datastore]
-                disks = self.plan_disks(files_for, self.pool_dir(pool)[1])
-                convert = self.preflight(ours, pool, disks)
-                self.end()
-                if self.check_mode:
-                    self.actions = self.planned(disks, convert)
-                    return self.result(None, changed=True, msg="would migrate")
+                key = facts["instance_uuid"] or facts["moref"]
+                owner = new_owner(params["uri"], self.name)
+                lock = HostLock(params["work_dir"], key)
+                lock.acquire(owner, self.check_mode)
                 try:
-                    return self.migrate(ours, pool, disks, convert)
+                    self.record = Record(os.path.join(params["work_dir"], key))
+                    self.claim = SourceClaim(self.source, params["source_note_attribute"], owner)
+                    return self._locked(vsphere, lock.previous)
                 finally:
-                    for reader in files.values():
-                        reader.close()
+                    lock.release()
+
+    def _locked(self, vsphere, previous_owner):
+        """The migration, once this host's lock on the source VM is held."""
+        params = self.params
+        facts = self.source.facts
+        target = self.target
+        self.record.load()
+        dom = target.domain(self.name)
+        marker = self.marker(dom) if dom is not None else None
+        if marker and marker["source"] == facts["instance_uuid"] and marker["completed"]:
+            return self.result(dom, changed=False, msg="already migrated (%s)" % marker["completed"])
+        ours = dom if marker and marker["source"] == facts["instance_uuid"] else None
+        blocker = self.claim.blocker(previous_owner)
+        if blocker:
+            raise Conflict(failed_to("migrate", "VM", facts["name"], blocker))
+        if self.claim.taken_over:
+            self.actions.append(self.claim.taken_over)
+        pool = target.pool(params["pool"])
+        self.begin("preflight")
+        files = {}
+
+        def files_for(datastore):
+            if datastore not in files:
+                files[datastore] = DatastoreFiles(
+                    vsphere.hostname, vsphere.port, ssl_context(vsphere.validate_certs, vsphere.ca_path),
+                    vsphere.si._stub.cookie, facts["datacenter"], datastore)
+            return files[datastore]
+        disks = self.plan_disks(files_for, self.pool_dir(pool)[1])
+        convert = self.preflight(ours, pool, disks)
+        self.end()
+        if self.check_mode:
+            self.actions.extend(self.planned(disks, convert))
+            return self.result(None, changed=True, msg="would migrate")
+        try:
+            return self.migrate(ours, pool, disks, convert)
+        finally:
+            for reader in files.values():
+                reader.close()
 
     def migrate(self, dom, pool, disks, convert):
+        self.claim.take()
+        self.claim.confirm()  # before anything changes: a rival's claim written at the same moment shows by now
+        state = self.source.power_state()
+        was_on = state != "poweredOff"
         if "source_power_state" not in self.record.data:
-            self.record.data.update(source_power_state=self.source.power_state(), source=self.source.facts["moref"],
+            self.record.data.update(source_power_state=state, source=self.source.facts["moref"],
                                     started=_now())
             self.record.save()
         try:
@@ -468,19 +497,21 @@ class Migration:
             self.power_off_source()
             self.end()
             self.begin("copy")
+            self.check_resume(disks, was_on)
             for disk in disks:
+                self.claim.confirm()
                 self.copy(pool, disk)
             self.end()
             if convert:
                 self.begin("convert")
                 self.convert_guest(disks)
                 self.end()
+            self.claim.confirm()
             dom, started = self.define_and_start(dom, disks)
             self.begin("mark_done")
             completed = _now()
             self.set_marker(dom, completed)
-            self.source.note(self.params["source_note_attribute"], "migrated to %s as %s at %s"
-                             % (self.params["uri"], self.name, completed))
+            self.claim.release("migrated to %s as %s at %s" % (self.params["uri"], self.name, completed))
             self.record.data["completed"] = completed
             self.record.save()
             self.end()
@@ -494,10 +525,51 @@ class Migration:
                 self.end()
                 self.steps[-1]["failed"] = True
             rollback = self.rollback() if self.params["rollback"] else None
-            exc.details.update(failed_step=failed, rollback=rollback, steps=self.steps, disks=self.disks)
+            left = rollback["left"] if rollback else self.made()
+            self.claim.release(self.claim.previous, left=left)
+            exc.details.update(failed_step=failed, rollback=rollback, steps=self.steps, disks=self.disks, left=left,
+                               changed=bool(self.actions or (rollback and rollback["actions"])), actions=self.actions)
             exc.message = "%s (step %s; %s)" % (exc.message, failed, _rollback_text(rollback))
             raise exc
         return self.result(dom, changed=True, msg="migrated", wait=started.get("wait"))
+
+    def check_resume(self, disks, was_on):
+        """Start over each disk whose copy began in an earlier run when its source may have changed since: the
+        source VM ran in between, or its change markers (content ID, CBT changeId, files' size and modification
+        time) differ from those recorded when the copy began, or none were recorded. Then record the markers."""
+        files_of = dict((d["source"], [d["descriptor"]] + [e["file"] for e in d["extents"] if e["file"]]) for d in disks)
+        fresh = self.source.disk_markers(files_of)
+        recorded = self.record.data.get("markers") or {}
+        for disk in disks:
+            fresh[disk["source"]]["cid"] = descriptor_cid(disk["files"].read_text(disk["descriptor"]))
+            began = disk["present"] or os.path.exists(disk["part"]) or os.path.exists(disk["journal"])
+            old = recorded.get(disk["source"])
+            if not began:
+                continue
+            if was_on and old is not None:
+                reason = "the source VM was powered on after this disk's copy began"
+            elif old is None:
+                reason = "no record of the source disk's state when its copy began"
+            else:
+                changed = [what for key, what in (("cid", "content ID"), ("change_id", "CBT changeId"),
+                                                  ("files", "files' size or modification time"))
+                           if old.get(key) != fresh[disk["source"]].get(key)]
+                reason = "the source disk changed after its copy began (%s)" % ", ".join(changed) if changed else None
+            if reason:
+                for path in (disk["part"], disk["path"], disk["journal"], disk["progress"]):
+                    if os.path.exists(path):
+                        os.unlink(path)
+                self.record.data.get("disks", {}).pop(disk["name"], None)
+                disk.update(present=False, restarted=reason)
+                self.actions.append("restart the copy of %s: %s" % (disk["source"], reason))
+        self.record.data["markers"] = fresh
+        self.record.save()
+
+    def made(self):
+        """What this migration made that is still there, for a failure that was not rolled back."""
+        created = self.record.data.get("created", {})
+        return (["domain %s" % n for n in created.get("domain", []) if self.target.domain(n) is not None]
+                + ["file %s" % p for p in created.get("files", []) if os.path.exists(p)])
 
     def planned(self, disks, convert):
         actions = []

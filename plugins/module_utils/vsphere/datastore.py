@@ -25,6 +25,8 @@ DESCRIPTOR_MAX = 64 * 1024
 _EXTENT = re.compile(r'^\s*(RW|RDONLY|NOACCESS)\s+(\d+)\s+(\w+)(?:\s+"([^"]*)"(?:\s+(\d+))?)?\s*$')
 _CREATE_TYPE = re.compile(r'^\s*createType\s*=\s*"([^"]+)"', re.M)
 _PARENT = re.compile(r'^\s*parentFileNameHint\s*=\s*"([^"]+)"', re.M)
+# The content ID: ESXi gives the disk a new one the first time it is written after being opened.
+_CID = re.compile(r'^\s*CID\s*=\s*([0-9a-fA-F]+)\s*$', re.M)
 # Data the copy reads as it is (flat files), or as zeros.
 FLAT_EXTENTS = ("FLAT", "VMFS", "VMFSRAW")
 ZERO_EXTENTS = ("ZERO",)
@@ -58,6 +60,12 @@ def parse_descriptor(text, path):
         raise InvalidInput(failed_to("read", "disk descriptor", path, "no extent found (createType %s)"
                                      % (create_type.group(1) if create_type else "unknown")))
     return extents
+
+
+def descriptor_cid(text):
+    """The content ID of a VMDK descriptor (lower case), or None."""
+    match = _CID.search(text)
+    return match.group(1).lower() if match else None
 
 
 def extent_reads(extents, offset, length):

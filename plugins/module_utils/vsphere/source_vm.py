@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import posixpath
 import time
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, NotFound, OperationFailure, failed_to
@@ -19,7 +20,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.discovery imp
     retrieve_summary,
 )
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.errors import translate
-from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.vm_facts import plain_tree
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.vm_facts import plain_tree, split_datastore_path
 
 try:
     from pyVmomi import vim, vmodl
@@ -97,6 +98,7 @@ class SourceVm:
         if task.info.state == "error":
             raise OperationFailure(failed_to(verb, "source VM", self.facts["name"], getattr(task.info.error, "msg", None)
                                              or str(task.info.error)))
+        return task.info.result
 
     def power_state(self):
         return self._call("read the power state of", lambda: str(self.vm.runtime.powerState))
@@ -119,23 +121,63 @@ class SourceVm:
     def power_on(self):
         self._task("power on", self.vm.PowerOnVM_Task)
 
+    def disk_markers(self, files_of):
+        """What says each disk changed. ``files_of``: {"[datastore] descriptor path": [its files' names]} (the
+        descriptor and its extents, in the descriptor's folder). Returns, by the same key, the CBT changeId
+        (None when change tracking is off) and [size, modification time] of each file as the datastore browser
+        reports it (a file it does not list is left out, and its absence is the change)."""
+        devices = self._call("read the disks of", lambda: self.vm.config.hardware.device) or []
+        change_ids = dict((d.backing.fileName, getattr(d.backing, "changeId", None) or None)
+                          for d in devices if isinstance(d, vim.vm.device.VirtualDisk))
+        stores = dict((ds.name, ds) for ds in self._call("read the datastores of", lambda: self.vm.datastore) or [])
+        markers = {}
+        for name, files in files_of.items():
+            datastore, path = split_datastore_path(name)
+            if datastore not in stores:
+                raise OperationFailure(failed_to("read", "source disk", name, "its datastore is not one of the VM's"))
+            spec = vim.host.DatastoreBrowser.SearchSpec(
+                query=[vim.host.DatastoreBrowser.Query()], matchPattern=sorted(posixpath.basename(f) for f in files),
+                details=vim.host.DatastoreBrowser.FileInfo.Details(fileSize=True, modification=True))
+            found = self._task("browse the datastore of", lambda: stores[datastore].browser.SearchDatastore_Task(
+                datastorePath="[%s] %s" % (datastore, posixpath.dirname(path)), searchSpec=spec))
+            markers[name] = {"change_id": change_ids.get(name), "files": dict(
+                (f.path, [f.fileSize, f.modification.isoformat() if f.modification else None]) for f in found.file or [])}
+        return markers
+
+    def server_time(self):
+        """vCenter's clock, in seconds since the epoch: one clock for every host that reads a claim."""
+        return self._call("read the time of", lambda: self.client.si.CurrentTime()).timestamp()
+
+    def _field(self, attribute):
+        manager = self.client.content.customFieldsManager
+        if manager is None:
+            return manager, None
+        return manager, next((f for f in self._call("read custom attributes of", lambda: manager.field) or []
+                              if f.name == attribute), None)
+
+    def read_note(self, attribute):
+        """The value of a custom attribute as vCenter has it now (None: not set)."""
+        if not attribute:
+            return None
+        dummy, field = self._field(attribute)
+        if field is None:
+            return None
+        values = [v.value for v in self._call("read custom attributes of", lambda: self.vm.customValue) or [] if v.key == field.key]
+        # The last: govmomi's simulator appends a value per SetField where vCenter replaces it.
+        return values[-1] if values else None
+
     def note(self, attribute, value):
         """Set a custom attribute (defined if missing); not a reconfiguration of the VM."""
         if not attribute:
             return
-        manager = self.client.content.customFieldsManager
+        manager, field = self._field(attribute)
         if manager is None:
             return
-
-        def defined():
-            return next((f for f in self._call("read custom attributes of", lambda: manager.field) or []
-                         if f.name == attribute), None)
-        field = defined()
         if field is None:
             try:
                 field = manager.AddCustomFieldDef(attribute, vim.VirtualMachine)
             except vim.fault.DuplicateName:
-                field = defined()  # another migration (of this wave, or on another host) defined it just now
+                field = self._field(attribute)[1]  # another migration (of this wave, or on another host) defined it just now
             except (vmodl.MethodFault, OSError) as exc:
                 raise translate(exc, "define custom attribute for", "source VM", self.facts["name"], self.client.endpoint)
         self._call("note the migration on", manager.SetField, self.vm, field.key, value)
