@@ -62,6 +62,12 @@ options:
   plan_file:
     description: Write the plan as JSON here (only when its content changes).
     type: path
+  fail_on_unplaced:
+    description:
+      - Fail when any VM cannot be placed (RV(unplaced) not empty), naming each with its reason; the plan is
+        still returned and O(plan_file) is not written. V(false) returns the plan and its RV(unplaced) list.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -111,7 +117,7 @@ summary:
 import json
 import os
 
-from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, OperationFailure
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import run_module
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.assess_service import write_if_changed
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.plan import blocked_by, plan_waves
@@ -120,6 +126,9 @@ from ansible_collections.vmshift.virt.plugins.module_utils.migration.plan import
 def run(params, check_mode):
     plan = plan_waves(params["vms"], params["targets"], params["constraints"], blocked_by(params["assessment"]))
     plan["changed"] = False
+    if params["fail_on_unplaced"] and plan["unplaced"]:
+        raise OperationFailure("%d VM(s) cannot be placed: %s" % (len(plan["unplaced"]), "; ".join(
+            "%s (%s)" % (u["name"], u["reason"]) for u in plan["unplaced"])), **plan)
     if params["plan_file"]:
         if not os.path.isdir(os.path.dirname(os.path.abspath(params["plan_file"]))):
             raise InvalidInput("plan_file '%s': its directory does not exist; create it first" % params["plan_file"])
@@ -134,6 +143,7 @@ def main():
         constraints=dict(type="dict", default={}),
         assessment=dict(type="list", elements="dict", default=[]),
         plan_file=dict(type="path"),
+        fail_on_unplaced=dict(type="bool", default=False),
     ), lambda module: run(module.params, module.check_mode))
 
 

@@ -107,6 +107,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+left:
+  description:
+    - On a failure after this run changed something (the task then says C(changed)), what it made that stays,
+      as its actions; nothing is undone, and the last may be the one that failed.
+  returned: failure after a change
+  type: list
+  elements: str
 msg:
   description: V(migrated), V(already migrated), V(started) or V(would migrate).
   returned: when O(state=present)

@@ -88,6 +88,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+left:
+  description:
+    - On a failure after this run changed something (the task then says C(changed)), what it made that stays,
+      as its actions; nothing is undone, and the last may be the one that failed. Empty when nmstate rolled the change back.
+  returned: failure after a change
+  type: list
+  elements: str
 actions:
   description: What was done, in order (stale checkpoint rolled back, apply, commit or roll back).
   returned: always

@@ -421,7 +421,9 @@ class StandInMtv:
     its Provider and maps are. A Migration moves each VM through MTV's cold pipeline (Initialize,
     DiskTransfer, ImageConversion, VirtualMachineCreation), one step per ``step`` seconds, then creates
     the KubeVirt VirtualMachine in the target namespace. A VM whose name starts with ``fail-`` fails
-    at DiskTransfer, as a failed copy would (the stand-in's fault injection for tests).
+    at DiskTransfer, as a failed copy would (the stand-in's fault injection for tests); one whose name
+    starts with ``slow-`` takes a hundred times as long per step (a migration still running when a test
+    acts on it, however loaded the machine).
     ``spec.cancel`` cancels the VMs it names. VMs that succeeded in an earlier Migration are not
     migrated again.
     """
@@ -498,7 +500,8 @@ class StandInMtv:
             if vm_id in done_before:
                 continue
             failing = (vm.get("name") or "").startswith("fail-")
-            reached = min(steps, 2 if failing else len(self.PIPELINE))
+            vm_steps = steps // 100 if (vm.get("name") or "").startswith("slow-") else steps
+            reached = min(vm_steps, 2 if failing else len(self.PIPELINE))
             pipeline = [{"name": step, "phase": "Completed" if i < reached else ("Running" if i == reached else "Pending"),
                          "progress": {"completed": 100 if i < reached else 0, "total": 100}}
                         for i, step in enumerate(self.PIPELINE)]
@@ -506,7 +509,7 @@ class StandInMtv:
             if vm_id in cancel:
                 entry.update(phase="Canceled", conditions=[_cond("Canceled", "True", "UserRequested", "canceled")])
                 any_canceled = True
-            elif failing and steps >= 2:
+            elif failing and vm_steps >= 2:
                 pipeline[1]["phase"] = "Failed"
                 entry.update(phase="DiskTransfer", error={"phase": "DiskTransfer", "reasons": [
                     "Unable to transfer disk [LocalDS_0] %s.vmdk: the importer pod failed (stand-in fault)" % vm_id]},

@@ -75,4 +75,6 @@ def run_module(argument_spec, service, libraries=(), bulk_result=False, **module
             module.fail_json(msg=missing_required_lib(error.library, reason=error.reason))
         if error is not None:
             module.fail_json(msg=error.message, **error.details)
+        for warning in result.pop("warnings", None) or []:
+            module.warn(warning)  # ansible-core 2.19 deprecates warnings passed to exit_json
         module.exit_json(**result)

@@ -10,6 +10,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, NotFound, failed_to
 
 SPEC_VERSION = 1
@@ -56,7 +58,40 @@ def wants_running(spec, state):
 def require_name(spec, kind):
     if not isinstance(spec, dict) or not spec.get("name"):
         raise InvalidInput("spec.name is required: the %s name" % kind)
+    if not isinstance(spec["name"], str):
+        raise InvalidInput("spec.name must be a string, not %r" % (spec["name"],))
     return spec["name"]
+
+
+def check_domain_name(name, field):
+    """A libvirt domain name: it names files (the domain XML, NVRAM, volumes), so no '/', no control
+    character and no leading or trailing space."""
+    if not isinstance(name, str) or not name or len(name) > 200 or "/" in name or name != name.strip() \
+            or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise InvalidInput("%s %r is not a valid domain name: use at most 200 characters, without '/', control "
+                           "characters or leading and trailing spaces (for example web-01)" % (field, name))
+
+
+_MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+
+
+def check_macs(nics, field="spec.nics"):
+    """Each NIC's MAC (when given) is a unicast address of six colon-separated hex pairs, used once in the spec."""
+    seen = {}
+    for i, nic in enumerate(nics or []):
+        mac = nic.get("mac") if isinstance(nic, dict) else None
+        if mac is None:
+            continue
+        where = "%s[%d].mac" % (field, i)
+        if not isinstance(mac, str) or not _MAC.match(mac) or mac == "00:00:00:00:00:00":
+            raise InvalidInput("%s %r is not a MAC address: write six hex pairs with ':' (for example 52:54:00:12:34:56)"
+                               % (where, mac))
+        if int(mac[:2], 16) & 1:
+            raise InvalidInput("%s %s is a multicast address; a NIC needs a unicast one (an even first octet, for "
+                               "example 52:54:00:...)" % (where, mac))
+        if mac.lower() in seen:
+            raise InvalidInput("%s %s is also %s[%d].mac; give each NIC its own MAC" % (where, mac, field, seen[mac.lower()]))
+        seen[mac.lower()] = i
 
 
 def check_spec(spec, state, validate, kind):

@@ -14,7 +14,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import
     power_only,
     wants_running,
 )
-from ansible_collections.vmshift.virt.plugins.module_utils.common.service import VmService
+from ansible_collections.vmshift.virt.plugins.module_utils.common.service import VmService, reports_changes
 from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient, true_condition
 from ansible_collections.vmshift.virt.plugins.module_utils.kubevirt.vm_manifest import (
     API_VERSION,
@@ -48,6 +48,7 @@ class KubevirtVmService(VmService):
         path = "/apis/subresources.kubevirt.io/v1/namespaces/%s/virtualmachines/%s/%s" % (self.namespace, self.name, action)
         self.client.put_subresource(path, KIND, self.name)
 
+    @reports_changes
     def run(self):
         state = self.params["state"]
         current = self.get()

@@ -10,7 +10,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
-from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import require_name
+from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import check_macs, require_name
 
 API_VERSION = "kubevirt.io/v1"
 CDI_API_VERSION = "cdi.kubevirt.io/v1beta1"
@@ -55,6 +55,7 @@ def validate(spec, instancetype=None):
             raise InvalidInput("spec.nics[%d]: binding must be bridge or masquerade" % i)
         if nic.get("network") and nic.get("binding") == "masquerade":
             raise InvalidInput("spec.nics[%d]: masquerade binding is for the pod network only; use bridge" % i)
+    check_macs(spec.get("nics"))
     return spec
 
 

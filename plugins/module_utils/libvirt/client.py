@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import traceback
+import xml.etree.ElementTree as ET
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import (
     ConnectionFailure,
@@ -99,3 +100,14 @@ class LibvirtClient:
 
     def networks(self):
         return set(n.name() for n in self.conn.listAllNetworks())
+
+    def macs_in_use(self, skip_uuid=None):
+        """{MAC: domain name} of every domain on the host but the one with ``skip_uuid``."""
+        return dict((mac, dom.name()) for dom in self.conn.listAllDomains(0) if dom.UUIDString() != skip_uuid
+                    for mac in macs_of(dom))
+
+
+def macs_of(dom):
+    """The MAC addresses of a domain's NICs in its persistent definition, lower case."""
+    root = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    return [m.get("address").lower() for m in root.findall("devices/interface/mac") if m.get("address")]

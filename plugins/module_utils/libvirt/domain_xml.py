@@ -15,7 +15,7 @@ __metaclass__ = type
 import xml.etree.ElementTree as ET
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
-from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import neutral_spec, require_name
+from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import check_domain_name, check_macs, neutral_spec
 
 METADATA_NS = "https://vmshift.io/xmlns/libvirt/domain/1"
 BUSES = {"virtio": "vd", "scsi": "sd", "sata": "sd"}
@@ -191,50 +191,59 @@ def machine_family(machine):
     return machine
 
 
-def views_differ(desired, current):
-    """Compare views; a NIC without a MAC in the desired spec accepts the MAC libvirt generated, and
-    an unset machine type accepts the one libvirt chose."""
+def settle(desired, current):
+    """The desired view with what it leaves to libvirt as the current domain has it: an unset machine type
+    or CPU mode takes libvirt's choice, a machine family ("q35") accepts its versioned type ("pc-q35-7.2"),
+    a NIC without a MAC the MAC libvirt generated. What a check-mode diff shows as "after"."""
     desired = dict(desired)
-    current = dict(current)
-    if desired.get("machine") is None:
-        current["machine"] = None
-    elif machine_family(desired["machine"]) == desired["machine"]:
-        current["machine"] = machine_family(current.get("machine"))  # "q35" accepts "pc-q35-7.2"
+    if not current:
+        return desired
+    if desired.get("machine") is None or machine_family(current.get("machine")) == desired["machine"]:
+        desired["machine"] = current.get("machine")
     if desired.get("cpu_mode") is None:
-        current["cpu_mode"] = None  # the mode libvirt filled in for "no preference"
-    desired_nics = [dict(n) for n in desired["nics"]]
-    for want, have in zip(desired_nics, current["nics"]):
-        if want["mac"] is None:
-            want["mac"] = have["mac"]
-    desired["nics"] = desired_nics
-    return desired != current
+        desired["cpu_mode"] = current.get("cpu_mode")
+    desired["nics"] = [dict(want, mac=want["mac"] or have["mac"]) for want, have in zip(desired["nics"], current["nics"])] \
+        + desired["nics"][len(current["nics"]):]
+    return desired
 
 
-def validate_spec(spec):
-    """What can be checked without the host; raises InvalidInput naming the field and the fix."""
+def views_differ(desired, current):
+    return settle(desired, current) != current
+
+
+def validate_spec(spec, field="spec"):
+    """What can be checked without the host; raises InvalidInput naming the field (under ``field``) and the fix."""
     if not isinstance(spec, dict):
-        raise InvalidInput("spec must be a dictionary in the neutral VM spec (see docs/vm_spec.md)")
-    require_name(spec, "domain")
+        raise InvalidInput(field + " must be a dictionary in the neutral VM spec (see docs/vm_spec.md)")
+    if not spec.get("name"):
+        raise InvalidInput(field + ".name is required: the domain name")
+    check_domain_name(spec["name"], field + ".name")
+    for key, kind in (("cpu", dict), ("firmware", dict), ("disks", list), ("nics", list)):
+        if not isinstance(spec.get(key) or kind(), kind):
+            raise InvalidInput("%s.%s must be a %s (see docs/vm_spec.md), not %r" % (field, key, kind.__name__, spec[key]))
+    for key in ("disks", "nics"):
+        if not all(isinstance(item, dict) for item in spec.get(key) or []):
+            raise InvalidInput("%s.%s must be a list of dictionaries (see docs/vm_spec.md)" % (field, key))
     memory = spec.get("memory_mib")
-    if not isinstance(memory, int) or memory <= 0:
-        raise InvalidInput("spec.memory_mib is required and must be a positive whole number of MiB (got %r)" % (memory,))
+    if not isinstance(memory, int) or isinstance(memory, bool) or memory <= 0:
+        raise InvalidInput(field + ".memory_mib is required and must be a positive whole number of MiB (got %r)" % (memory,))
     cpu = spec.get("cpu") or {}
     if cpu.get("mode") not in (None, "host-passthrough", "host-model", "maximum"):
-        raise InvalidInput("spec.cpu.mode must be host-passthrough, host-model or maximum (got %r)" % (cpu.get("mode"),))
+        raise InvalidInput(field + ".cpu.mode must be host-passthrough, host-model or maximum (got %r)" % (cpu.get("mode"),))
     for key in ("sockets", "cores", "threads"):
         value = cpu.get(key, 1)
-        if not isinstance(value, int) or value < 1:
-            raise InvalidInput("spec.cpu.%s must be a whole number of at least 1 (got %r)" % (key, value))
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InvalidInput(field + ".cpu.%s must be a whole number of at least 1 (got %r)" % (key, value))
     firmware = (spec.get("firmware") or {}).get("type", "bios")
     if firmware not in ("bios", "efi"):
-        raise InvalidInput("spec.firmware.type must be bios or efi (got %r)" % (firmware,))
+        raise InvalidInput(field + ".firmware.type must be bios or efi (got %r)" % (firmware,))
     if (spec.get("firmware") or {}).get("secure_boot") and firmware != "efi":
-        raise InvalidInput("spec.firmware.secure_boot needs spec.firmware.type: efi")
+        raise InvalidInput(field + ".firmware.secure_boot needs " + field + ".firmware.type: efi")
     names = set()
     for i, disk in enumerate(spec.get("disks") or []):
-        where = "spec.disks[%d] (%s)" % (i, disk.get("name"))
+        where = field + ".disks[%d] (%s)" % (i, disk.get("name"))
         if not disk.get("name"):
-            raise InvalidInput("spec.disks[%d].name is required" % i)
+            raise InvalidInput(field + ".disks[%d].name is required" % i)
         if disk["name"] in names:
             raise InvalidInput("%s: two disks are named %s; give each disk its own name" % (where, disk["name"]))
         names.add(disk["name"])
@@ -248,6 +257,9 @@ def validate_spec(spec):
         if kinds[0] in ("image", "url") and disk.get("size_bytes"):
             raise InvalidInput("%s: a disk is either cloned from an image or sized, not both; drop size_bytes "
                                "or source.%s" % (where, kinds[0]))
+        size = disk.get("size_bytes")
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
+            raise InvalidInput("%s: size_bytes must be a whole number of bytes, 1 or more (got %r)" % (where, size))
         if kinds[0] == "blank" and not disk.get("size_bytes"):
             raise InvalidInput("%s: a blank disk needs size_bytes" % where)
         if disk.get("bus", "virtio") not in BUSES:
@@ -256,11 +268,12 @@ def validate_spec(spec):
             raise InvalidInput("%s: format must be qcow2 or raw" % where)
     cloud_init = spec.get("cloud_init")
     if cloud_init is not None and not (isinstance(cloud_init, dict) and set(cloud_init) <= {"user_data", "network_config", "meta_data"}):
-        raise InvalidInput("spec.cloud_init takes user_data, network_config and meta_data (strings)")
+        raise InvalidInput(field + ".cloud_init takes user_data, network_config and meta_data (strings)")
     for i, nic in enumerate(spec.get("nics") or []):
-        if bool(nic.get("bridge")) == bool(nic.get("network")):
-            raise InvalidInput("spec.nics[%d]: set exactly one of bridge (a Linux bridge on the host) or network "
+        if not isinstance(nic, dict) or bool(nic.get("bridge")) == bool(nic.get("network")):
+            raise InvalidInput(field + ".nics[%d]: set exactly one of bridge (a Linux bridge on the host) or network "
                                "(a libvirt network)" % i)
+    check_macs(spec.get("nics"), field + ".nics")
     return spec
 
 

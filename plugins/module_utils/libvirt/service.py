@@ -25,12 +25,13 @@ from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import
     power_only,
     wants_running,
 )
-from ansible_collections.vmshift.virt.plugins.module_utils.common.service import VmService
+from ansible_collections.vmshift.virt.plugins.module_utils.common.service import VmService, reports_changes
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LibvirtClient, libvirt, libvirt_error, translate
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.cloud_init import build_seed_iso, seed_digest, seed_files
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.domain_xml import (
     domain_view,
     render_domain,
+    settle,
     validate_spec,
     views_differ,
 )
@@ -148,6 +149,11 @@ class LibvirtVmService(VmService):
                 if nic.get("network") and nic["network"] not in networks:
                     problems.append("spec.nics[%d]: libvirt network '%s' does not exist on %s; known: %s"
                                     % (i, nic["network"], self.params["uri"], ", ".join(sorted(networks)) or "none"))
+        if any(n.get("mac") for n in nics):
+            used = self.client.macs_in_use(dom.UUIDString() if dom is not None else None)
+            problems.extend("spec.nics[%d].mac %s is already used by domain '%s' on %s; choose another MAC or leave it out "
+                            "to have one generated" % (i, nic["mac"], used[nic["mac"].lower()], self.params["uri"])
+                            for i, nic in enumerate(nics) if nic.get("mac") and nic["mac"].lower() in used)
         if dom is not None and self.spec.get("uuid") and dom.UUIDString() != self.spec["uuid"]:
             problems.append("domain '%s' exists with UUID %s, not the spec's %s; refusing to redefine another VM "
                             "(rename one of them)" % (self.name, dom.UUIDString(), self.spec["uuid"]))
@@ -267,7 +273,7 @@ class LibvirtVmService(VmService):
             return dom, before, before
         self.actions.append("define domain" if dom is None else "redefine domain")
         if self.check_mode:
-            return dom, before, desired
+            return dom, before, settle(desired, before)
         try:
             dom = self.client.conn.defineXML(desired_xml)
         except libvirt_error() as exc:
@@ -345,6 +351,7 @@ class LibvirtVmService(VmService):
         dummy, value, elapsed = self.waiter.wait(probe, predicate, self.params["wait_timeout"], description, interval=1.0)
         return {"for": self.params["wait_for"], "result": value, "seconds": round(elapsed, 1)}
 
+    @reports_changes
     def run(self):
         state = self.params["state"]
         dom = self.client.domain(self.name)

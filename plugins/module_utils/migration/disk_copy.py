@@ -255,12 +255,12 @@ class Qcow2Image(ImageFile):
         for extent in extents:
             if extent.get("depth") != 0 or not extent.get("data") or "offset" not in extent:
                 raise OperationFailure("Failed to copy into %s: bytes %d-%d of the disk have no place in the file (not "
-                                       "a qcow2 image this copy made); delete the file and rerun"
+                                       "a qcow2 image this copy made); delete the file (a rollback does) and rerun"
                                        % (path, extent["start"], extent["start"] + extent["length"] - 1))
         shared = shared_place(extents)
         if shared:
             raise OperationFailure("Failed to copy into %s: bytes %d and %d of the disk share one place in the file (a "
-                                   "damaged qcow2 image); delete the file and rerun" % ((path,) + shared))
+                                   "damaged qcow2 image); delete the file (a rollback does) and rerun" % ((path,) + shared))
         self.extents = sorted(extents, key=lambda e: e["start"])
         self.starts = [e["start"] for e in self.extents]
         super(Qcow2Image, self).__init__(path)
@@ -318,7 +318,7 @@ BUFFERS = Buffers()
 
 def differ_error(what, bad):
     return OperationFailure("Failed to verify disk '%s': %d chunk(s) an earlier run copied differ from their journaled "
-                            "checksum (first at byte %d); delete the file and rerun" % (what, len(bad), bad[0]), offsets=bad[:20])
+                            "checksum (first at byte %d); delete the file (a rollback does) and rerun" % (what, len(bad), bad[0]), offsets=bad[:20])
 
 
 def copy_disk(read, size, path, fmt, journal, workers=4, chunk=DEFAULT_CHUNK, rate_limit=None, progress_path=None):

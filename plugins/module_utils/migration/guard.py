@@ -175,8 +175,8 @@ class SourceClaim:
                 describe(holder), "that run is gone" if gone else "not renewed for %d s" % age)
             return None
         return ("%s holds it (claim renewed %d s ago, in attribute '%s'); a VM is migrated by one run at a time: wait "
-                "for that run to end (a claim not renewed for %d s is taken over)" % (describe(holder), age, self.attribute,
-                                                                                        LEASE_STALE))
+                "for that run to end (a claim not renewed for %d s is taken over)"
+                % (describe(holder), age, self.attribute, LEASE_STALE))
 
     def _write(self, prefix, owner):
         self.source.note(self.attribute, prefix + json.dumps(owner, sort_keys=True))

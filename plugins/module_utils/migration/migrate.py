@@ -27,8 +27,8 @@ import xml.etree.ElementTree as ET
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import Conflict, InvalidInput, OperationFailure, VmshiftError, failed_to
-from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LibvirtClient, libvirt, libvirt_error, translate
-from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.domain_xml import render_domain
+from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LibvirtClient, libvirt, libvirt_error, macs_of, translate
+from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.domain_xml import render_domain, validate_spec
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.service import (
     LibvirtVmService,
     RUNNING_STATES,
@@ -67,9 +67,15 @@ def check_params(params):
         raise InvalidInput("bandwidth_limit_mib must be 1 or more (MiB/s), or unset for no limit")
     if params["wait_for"] == "serial" and not (params["serial_log"] and params["serial_pattern"]):
         raise InvalidInput("wait_for is serial: set serial_log (the console log file) and serial_pattern")
-    unknown = set(params["overrides"]) - set(OVERRIDE_KEYS)
+    overrides = params["overrides"]
+    unknown = set(overrides) - set(OVERRIDE_KEYS)
     if unknown:
         raise InvalidInput("overrides has unknown keys %s; known: %s" % (sorted(unknown), ", ".join(OVERRIDE_KEYS)))
+    # The overrides as the target spec will hold them, checked as libvirt_vm checks a spec.
+    given = dict((key, value) for key, value in overrides.items() if value is not None)
+    validate_spec(dict({"name": "overrides-check", "memory_mib": 1}, **given), "overrides")
+    if not isinstance(given.get("machine", ""), str):
+        raise InvalidInput("overrides.machine must be a machine type such as q35, not %r" % (given["machine"],))
     for port_group, target in (params["network_map"] or {}).items():
         if not isinstance(target, dict) or len(set(target) & {"bridge", "network"}) != 1 or set(target) - {"bridge", "network"}:
             raise InvalidInput("network_map['%s'] must be {bridge: <Linux bridge>} or {network: <libvirt network>}, "
@@ -151,8 +157,7 @@ class TargetHost:
                 continue
             names.append(dom.name())
             if uuid not in self.macs_of:
-                root = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
-                self.macs_of[uuid] = [m.get("address") for m in root.findall("devices/interface/mac")]
+                self.macs_of[uuid] = macs_of(dom)
             macs.extend(self.macs_of[uuid])
         return names, macs
 

@@ -19,6 +19,7 @@ __metaclass__ = type
 import base64
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, OperationFailure, failed_to
+from ansible_collections.vmshift.virt.plugins.module_utils.common.service import reports_changes
 from ansible_collections.vmshift.virt.plugins.module_utils.common.waiter import Waiter
 from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient, conditions, merge_patch, true_condition
 
@@ -130,6 +131,7 @@ class MtvService:
                  if ((m.get("spec") or {}).get("plan") or {}).get("name") == self.name]
         return sorted(found, key=lambda m: m["metadata"]["name"])
 
+    @reports_changes
     def run(self):
         p = self.params
         if p["state"] == "absent":

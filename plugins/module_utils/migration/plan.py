@@ -36,6 +36,12 @@ def vm_bytes(vm):
     return sum(d.get("capacity_bytes") or 0 for d in vm.get("disks") or [])
 
 
+def _number(value, least, integer=True):
+    """Whether ``value`` is None or a number (an int when ``integer``) of at least ``least``."""
+    kinds = (int,) if integer else (int, float)
+    return value is None or (isinstance(value, kinds) and not isinstance(value, bool) and value >= least)
+
+
 def check_inputs(vms, targets, constraints):
     unknown = set(constraints) - set(CONSTRAINT_DEFAULTS)
     if unknown:
@@ -44,6 +50,10 @@ def check_inputs(vms, targets, constraints):
     for key in ("max_vms_per_wave", "max_parallel", "max_parallel_per_source_host", "max_parallel_per_target_host"):
         if not isinstance(merged[key], int) or merged[key] < 1:
             raise InvalidInput("constraints.%s must be a whole number of 1 or more, not %r" % (key, merged[key]))
+    if not _number(merged["max_tib_per_wave"], 0, integer=False) or merged["max_tib_per_wave"] == 0:
+        raise InvalidInput("constraints.max_tib_per_wave must be a number above 0 (TiB), not %r" % (merged["max_tib_per_wave"],))
+    if not isinstance(merged["order"], list):
+        raise InvalidInput("constraints.order must be a list of %s values, first moves first" % (merged["order_attribute"] or "order_attribute"))
     if not targets:
         raise InvalidInput("targets is empty: give at least one KVM host ({name, cpus, memory_mib, storage_bytes}) or a cluster")
     names = set()
@@ -56,12 +66,26 @@ def check_inputs(vms, targets, constraints):
         extra = set(target) - set(TARGET_KEYS)
         if extra:
             raise InvalidInput("targets[%d] '%s' has unknown keys %s; known: %s" % (i, target["name"], sorted(extra), ", ".join(TARGET_KEYS)))
+        for key in ("cpus", "memory_mib", "storage_bytes", "cpu_overcommit", "memory_overcommit"):
+            if not _number(target.get(key), 0, integer=not key.endswith("overcommit")):
+                raise InvalidInput("targets[%d].%s must be %s, not %r; leave it out for no limit"
+                                   % (i, key, "a number of 0 or more" if key.endswith("overcommit") else "a whole number of 0 or more",
+                                      target[key]))
     seen = set()
     for i, vm in enumerate(vms):
         if not isinstance(vm, dict) or not vm.get("name"):
             raise InvalidInput("vms[%d] has no name; pass the vms list that vsphere_vm_info returns" % i)
         if vm["name"] in seen:
             raise InvalidInput("vms[%d]: '%s' appears twice" % (i, vm["name"]))
+        cpu = vm.get("cpu") or {}
+        disks = vm.get("disks") or []
+        if not isinstance(cpu, dict) or not _number(cpu.get("count"), 1):
+            raise InvalidInput("vms[%d].cpu.count of '%s' must be a whole number of 1 or more, not %r"
+                               % (i, vm["name"], cpu.get("count") if isinstance(cpu, dict) else cpu))
+        if not _number(vm.get("memory_mib"), 0):
+            raise InvalidInput("vms[%d].memory_mib of '%s' must be a whole number of MiB, not %r" % (i, vm["name"], vm["memory_mib"]))
+        if not isinstance(disks, list) or not all(isinstance(d, dict) and _number(d.get("capacity_bytes"), 0) for d in disks):
+            raise InvalidInput("vms[%d].disks of '%s' must be a list of {capacity_bytes: a whole number of bytes}" % (i, vm["name"]))
         seen.add(vm["name"])
     return merged
 

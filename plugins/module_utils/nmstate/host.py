@@ -23,6 +23,7 @@ import tempfile
 import time
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import OperationFailure, failed_to
+from ansible_collections.vmshift.virt.plugins.module_utils.common.service import reports_changes
 from ansible_collections.vmshift.virt.plugins.module_utils.nmstate.validate import validate_desired_state
 
 MARKER = "checkpoint.json"
@@ -154,6 +155,7 @@ class HostNetwork:
             results.append({"target": target, "ok": rc == 0, "seconds": round(self.clock() - started, 1)})
         return results
 
+    @reports_changes
     def run(self):
         params = self.params
         desired = params["desired_state"]
@@ -178,8 +180,9 @@ class HostNetwork:
             self.actions.append("apply with a %ds checkpoint" % params["checkpoint_timeout"])
             try:
                 self.nmstatectl("apply", path, "--no-commit", "--timeout", str(params["checkpoint_timeout"]), what="apply")
-            except OperationFailure:
+            except OperationFailure as exc:
                 self.nmstatectl("rollback", what="roll back", check=False)  # nmstate normally has, on a failed apply
+                exc.details.update(changed=True, left=[])
                 raise
             probes = self.probe(gateways)
             result["probes"] = probes
@@ -192,7 +195,7 @@ class HostNetwork:
                 lost = ", ".join(p["target"] for p in probes if not p["ok"])
                 raise OperationFailure(failed_to("apply", "host network", None, "after the change the host could not "
                                                  "reach %s within %ds; the change was rolled back" % (lost, params["probe_timeout"])),
-                                       probes=probes, actions=self.actions, diff=result["diff"])
+                                       probes=probes, actions=self.actions, diff=result["diff"], changed=True, left=[])
         finally:
             if os.path.exists(self.marker):
                 os.unlink(self.marker)

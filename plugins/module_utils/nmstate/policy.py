@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import OperationFailure, failed_to
+from ansible_collections.vmshift.virt.plugins.module_utils.common.service import reports_changes
 from ansible_collections.vmshift.virt.plugins.module_utils.common.waiter import Waiter
 from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient, conditions, merge_patch, true_condition
 from ansible_collections.vmshift.virt.plugins.module_utils.nmstate.validate import validate_desired_state
@@ -80,6 +81,7 @@ class PolicyService:
             states[node] = dict((i.get("name"), i) for i in interfaces)
         return states
 
+    @reports_changes
     def run(self):
         params = self.params
         current = self.client.get(NNCP[0], NNCP[1], self.name)

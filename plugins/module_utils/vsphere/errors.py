@@ -45,6 +45,11 @@ def translate(exc, verb, kind, name, endpoint=None):
                 verb, kind, name,
                 "the server refused the user name or password; check username and password "
                 "(or VMWARE_USER and VMWARE_PASSWORD)"))
+        if isinstance(inner, ssl.SSLCertVerificationError) and "hostname mismatch" in (inner.verify_message or "").lower():
+            return ConnectionFailure(failed_to(
+                verb, kind, name,
+                "the TLS certificate of %s was not issued for that host name (%s); set hostname to a name the "
+                "certificate lists (its CN or subject alternative names)" % (endpoint, inner.verify_message)))
         if isinstance(inner, ssl.SSLCertVerificationError):
             return ConnectionFailure(failed_to(
                 verb, kind, name,

@@ -146,7 +146,7 @@ class SourceVm:
 
     def server_time(self):
         """vCenter's clock, in seconds since the epoch: one clock for every host that reads a claim."""
-        return self._call("read the time of", lambda: self.client.si.CurrentTime()).timestamp()
+        return self._call("read the time of", self.client.si.CurrentTime).timestamp()
 
     def _field(self, attribute):
         manager = self.client.content.customFieldsManager

@@ -11,8 +11,9 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
-from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import NotFound
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import NotFound, WaitTimeout
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import Library, run_module
+from ansible_collections.vmshift.virt.plugins.module_utils.common.service import reports_changes
 
 
 def run(capsys, monkeypatch, service, libraries=(), args=None, **kwargs):
@@ -69,3 +70,43 @@ def test_a_bulk_result_is_built_without_the_cycle_collector_which_comes_back_aft
     seen = []
     code, result = run(capsys, monkeypatch, lambda m: seen.append(gc.isenabled()) or {"changed": False}, bulk_result=bulk_result)
     assert code == 0 and seen == [not bulk_result] and gc.isenabled()
+
+
+class Acting:
+    """A service that acts, then fails (a wait that runs out after a start)."""
+
+    def __init__(self, check_mode, own_details=None):
+        self.check_mode = check_mode
+        self.actions = []
+        self.own_details = own_details or {}
+
+    @reports_changes
+    def run(self, act=True):
+        if act:
+            self.actions.extend(["define domain", "start domain"])
+        raise WaitTimeout("Timed out waiting for VM 'web-01'", **self.own_details)
+
+
+def test_a_failure_after_a_change_says_changed_and_what_is_left(capsys, monkeypatch):
+    code, result = run(capsys, monkeypatch, lambda m: Acting(False).run())
+    assert code == 1 and result["changed"] is True
+    assert result["left"] == result["actions"] == ["define domain", "start domain"]
+
+
+@pytest.mark.parametrize("service", [lambda m: Acting(True).run(), lambda m: Acting(False).run(act=False)],
+                         ids=["check mode", "nothing done"])
+def test_a_failure_before_any_change_says_unchanged(capsys, monkeypatch, service):
+    code, result = run(capsys, monkeypatch, service)
+    assert code == 1 and not result.get("changed") and "left" not in result
+
+
+def test_a_failure_that_knows_better_keeps_its_own_account(capsys, monkeypatch):
+    code, result = run(capsys, monkeypatch, lambda m: Acting(False, {"left": []}).run())
+    assert result["changed"] is True and result["left"] == []
+
+
+def test_warnings_of_a_result_are_ansible_warnings_not_a_result_key(capsys, monkeypatch):
+    warned = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, message: warned.append(message))
+    code, result = run(capsys, monkeypatch, lambda m: {"changed": False, "warnings": ["no node matches"]})
+    assert code == 0 and warned == ["no node matches"] and "no node matches" not in json.dumps(result)

@@ -11,6 +11,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.domain_xml import (
     domain_view,
     render_domain,
+    settle,
     validate_spec,
     views_differ,
 )
@@ -64,6 +65,10 @@ def test_defined_xml_with_libvirt_defaults_is_not_a_difference():
         <interface type='network'><mac address='52:54:00:11:22:33'/><source network='default'/><model type='virtio'/></interface>
         <serial type='pty'><target port='0'/></serial></devices></domain>"""
     assert not views_differ(desired, domain_view(defined))
+    # and a check-mode diff shows no change of what the spec leaves to libvirt (machine type, CPU mode, MAC)
+    current = dict(domain_view(defined), cpu_mode="custom", memory_mib=2048)
+    after = settle(desired, current)
+    assert [k for k in after if after[k] != current[k]] == ["memory_mib"]
 
 
 @pytest.mark.parametrize("change", [
