@@ -32,6 +32,7 @@ APT_PACKAGES=(
   qemu-system-x86 qemu-utils ovmf dnsmasq-base iproute2 genisoimage
   syslinux syslinux-common mtools dosfstools cpio
   openssl curl git python3-venv python3-dev openssh-server openssh-client iputils-ping
+  debootstrap fdisk e2fsprogs
 )
 
 log() { printf '[lab %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -100,6 +101,9 @@ setup_pki() {
 setup_guest() {
   bash "$LAB_SRC/guest/build.sh" "$LAB_DIR/guest" >>"$LOG_DIR/guest.log" 2>&1 \
     || die "guest image build failed, see $LOG_DIR/guest.log"
+  log "building the real guest (Debian 12 as on VMware; cached)"
+  bash "$LAB_SRC/guest/build-debian.sh" "$LAB_DIR/guest" >>"$LOG_DIR/guest-debian.log" 2>&1 \
+    || die "real guest image build failed, see $LOG_DIR/guest-debian.log"
 }
 
 cmd_setup() {
