@@ -95,7 +95,7 @@ def test_the_real_guest_boots_on_vmware_like_hardware_and_answers_on_its_static_
     assert line is not None, "the guest did not reach multi-user; serial console ends: %r" % text[-1500:]
     assert line.split()[1:] == [guest["hostname"], guest["machine_id"], guest["address"]]
     ip = guest["address"].split("/")[0]
-    ping = subprocess.run(["ping", "-c", "3", "-W", "2", ip], capture_output=True, text=True)
+    ping = subprocess.run(["ping", "-c", "3", "-W", "2", ip], capture_output=True, text=True, check=False)
     assert ping.returncode == 0, ping.stdout + ping.stderr
 
 
