@@ -3,12 +3,27 @@
 """What the benchmarks share: running an Ansible command from a venv and timing it."""
 import os
 import ssl
+import statistics
 import subprocess
 import sys
 import time
 
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import transfer
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import DatastoreFiles, disk_reader, parse_descriptor
+
+
+def cpu():
+    """(user, system) CPU seconds of this process and its finished children so far: what the client side of a
+    measure costs (the simulator serving the data runs apart and is counted for no tool)."""
+    times = os.times()
+    return times.user + times.children_user, times.system + times.children_system
+
+
+def cpu_per_gib(spans, nbytes):
+    """'U user + S sys CPU-s/GiB', the medians of ``spans`` ((user, system) per run) over ``nbytes``."""
+    gib = nbytes / float(1 << 30)
+    return "%.2f user + %.2f sys CPU-s/GiB" % (statistics.median(u for u, s in spans) / gib,
+                                                statistics.median(s for u, s in spans) / gib)
 
 
 def timed(argv, venv, env_extra=None):

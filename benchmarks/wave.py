@@ -23,7 +23,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from common import engine_copy, timed, warm_memory
+from common import cpu, cpu_per_gib, engine_copy, timed, warm_memory
 
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import Journal
 
@@ -112,6 +112,10 @@ def main():
     urls = ["https://%s:%s/folder/%s-flat.vmdk?dcPath=%s&dsName=LocalDS_0" % (
         os.environ["VMWARE_HOST"], os.environ["VMWARE_PORT"], d["disk"].split("] ", 1)[1][:-5], d["datacenter"]) for d in disks]
     curls, synced, waves, reports, engines = [], [], [], [], {1: [], 4: []}
+    used = dict(curl=[], wave=[], engine1=[], engine4=[])  # (user, system) CPU seconds per run
+
+    def spent(since):
+        return tuple(b - a for a, b in zip(since, cpu()))
 
     def warm():
         warm_memory(os.path.join(LAB, "pool"), 2 * count * mib * 1024 * 1024)
@@ -119,21 +123,26 @@ def main():
     for dummy in range(rounds):  # round-robin; each tool starts on memory warmed the same way (see warm_memory)
         os.makedirs(os.path.join(WORK, "curl"))
         warm()
-        start = time.monotonic()
+        start, before = time.monotonic(), cpu()
         subprocess.run(["xargs", "-P", str(parallel), "-n", "3", "curl", "-sf", "--cacert", CA, "-H", "Cookie: " + cookie],
                        input="\n".join("-o %s/%d.raw %s" % (os.path.join(WORK, "curl"), i, u) for i, u in enumerate(urls)),
                        text=True, check=True)
         curls.append(time.monotonic() - start)
+        used["curl"].append(spent(before))
         os.sync()  # curl leaves its data in the page cache; the wave's copies are on disk when it ends
         synced.append(time.monotonic() - start)
         shutil.rmtree(os.path.join(WORK, "curl"))
         for streams in sorted(engines):
             warm()
+            before = cpu()
             engines[streams].append(engine_alone(disks, cookie, parallel, streams))
+            used["engine%d" % streams].append(spent(before))
         warm()
+        before = cpu()
         wave_s, out = timed(playbook + ["-e", "wave=1", "-e", "plan_file=" + os.path.join(WORK, "plan.json"),
                                         os.path.join(REPO, "playbooks", "migrate_wave.yml")], os.environ["VMSHIFT_VENV"], env)
         waves.append(wave_s)
+        used["wave"].append(spent(before))
         reports.append(json.load(open(os.path.join(WORK, "reports", "wave-1.json")))["summary"]["counts"])
         # the next round starts from the same state: no domains or volumes, no records, the sources on
         cleanup(names)
@@ -144,15 +153,16 @@ def main():
     total = count * mib * 1024 * 1024
     print("wave of %d VMs x %d MiB, %d at a time; median of %d round-robin runs" % (count, mib, parallel, rounds))
     print("  plan_waves.yml (discovery, assessment, plan; once for all waves): %.1f s" % plan_s)
-    print("  curl, %d streams:        %6.1f s  %6.0f MB/s   (runs: %s)" % (
-        parallel, curl_s, total / curl_s / 1e6, ", ".join("%.1f" % c for c in curls)))
+    print("  curl, %d streams:        %6.1f s  %6.0f MB/s   %s (runs: %s)" % (
+        parallel, curl_s, total / curl_s / 1e6, cpu_per_gib(used["curl"], total), ", ".join("%.1f" % c for c in curls)))
     print("  curl, then sync:        %6.1f s              (runs: %s; the data on disk, as the wave leaves it)" % (
         statistics.median(synced), ", ".join("%.1f" % c for c in synced)))
     for streams, runs in sorted(engines.items()):
-        print("  copy engine alone, %d stream%s a disk: %4.1f s  (runs: %s)" % (
-            streams, "" if streams == 1 else "s", statistics.median(runs), ", ".join("%.1f" % r for r in runs)))
-    print("  migrate_wave.yml:       %6.1f s  %6.0f MB/s   (runs: %s; migrated/failed: %s)" % (
-        wave_s, total / wave_s / 1e6, ", ".join("%.1f" % w for w in waves),
+        print("  copy engine alone, %d stream%s a disk: %4.1f s  %s (runs: %s)" % (
+            streams, "" if streams == 1 else "s", statistics.median(runs), cpu_per_gib(used["engine%d" % streams], total),
+            ", ".join("%.1f" % r for r in runs)))
+    print("  migrate_wave.yml:       %6.1f s  %6.0f MB/s   %s (runs: %s; migrated/failed: %s)" % (
+        wave_s, total / wave_s / 1e6, cpu_per_gib(used["wave"], total), ", ".join("%.1f" % w for w in waves),
         ", ".join("%d/%d" % (r["migrated"], r["failed"]) for r in reports)))
     print("  ratio wave / curl: %.2fx (goal <= 1.5x: %s); per round: %s" % (
         wave_s / curl_s, "met" if wave_s / curl_s <= 1.5 else "NOT met", ", ".join("%.2fx" % (w / c) for w, c in zip(waves, curls))))
@@ -167,7 +177,8 @@ VARS = {
     "plan_network_map": {"VM Network": os.environ["VMSHIFT_LAB_NETWORK"]},
     "migration_wave_target_defaults": {"pool": os.environ["VMSHIFT_LAB_POOL"], "domain_type": os.environ["VMSHIFT_LAB_DOMAIN_TYPE"],
                                        "network_map": {"VM Network": {"network": os.environ["VMSHIFT_LAB_NETWORK"]}},
-                                       "target_power_state": "stopped", "wait_for": "none"},
+                                       "target_power_state": "stopped", "wait_for": "none",
+                                       "guest_inspection": "never"},  # the busybox guest: nothing to inspect
 }
 
 if __name__ == "__main__":

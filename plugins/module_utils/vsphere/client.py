@@ -10,16 +10,17 @@ __metaclass__ = type
 import ssl
 import traceback
 
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.six.moves import http_client
 
-from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import AuthenticationFailure, InvalidInput, failed_to
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import Library
 from ansible_collections.vmshift.virt.plugins.module_utils.common.retry import retry_call
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.errors import translate
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.fast_reader import retrieve_properties
 
 try:
-    from pyVim.connect import Disconnect, SmartConnect
+    from pyVim.connect import Disconnect, SmartConnect, SmartStubAdapter
     from pyVmomi import SoapStubAdapter, vim, vmodl
 except ImportError as exc:
     PYVMOMI = Library("pyvmomi", exc, traceback.format_exc())
@@ -42,17 +43,21 @@ def ssl_context(validate_certs, ca_path=None):
 
 
 class VsphereClient:
-    """One logged-in session. Use as a context manager so the session is always logged out."""
+    """One logged-in session. Use as a context manager so the session is always logged out.
 
-    def __init__(self, hostname, username, password, port=443, validate_certs=True, ca_path=None):
-        for field, value, env in (("hostname", hostname, "VMWARE_HOST"),
-                                  ("username", username, "VMWARE_USER"),
-                                  ("password", password, "VMWARE_PASSWORD")):
+    With ``ticket`` (a clone ticket another process acquired, see ``clone_ticket``) it clones that
+    process's session instead of logging in, so no password is needed here."""
+
+    def __init__(self, hostname, username, password, port=443, validate_certs=True, ca_path=None, ticket=None):
+        required = (("hostname", hostname, "VMWARE_HOST"),) + (() if ticket else (
+            ("username", username, "VMWARE_USER"), ("password", password, "VMWARE_PASSWORD")))
+        for field, value, env in required:
             if not value:
                 raise InvalidInput("%s is required: set the %s option or the %s environment variable" % (field, field, env))
         self.hostname = hostname
         self.username = username
         self._password = password
+        self._ticket = ticket
         self.port = port
         self.validate_certs = validate_certs
         self.ca_path = ca_path
@@ -63,10 +68,10 @@ class VsphereClient:
     @classmethod
     def from_params(cls, params, session=None):
         """A client for ``params``; with ``session`` (another client's ``shared_session()``), it joins
-        that logged-in session over a connection of its own (a discovery worker process) and leaves
-        the logout to its owner."""
-        client = cls(params["hostname"], params["username"], params["password"], params["port"],
-                     params["validate_certs"], params["ca_path"])
+        that logged-in session over a connection of its own (a discovery worker process, a migration
+        thread) and leaves the logout to its owner."""
+        client = cls(params["hostname"], params["username"], params.get("password"), params["port"],
+                     params["validate_certs"], params["ca_path"], params.get("session_ticket"))
         client.session = session
         return client
 
@@ -86,6 +91,8 @@ class VsphereClient:
             stub.cookie = cookie
             self.si = vim.ServiceInstance("ServiceInstance", stub)
             return self
+        if self._ticket:
+            return self._clone()
         try:
             self.si = retry_call(
                 lambda: SmartConnect(host=self.hostname, user=self.username, pwd=self._password, port=self.port,
@@ -96,6 +103,33 @@ class VsphereClient:
             # answer; translate() classifies each and keeps the reason.
             raise translate(exc, "connect to", "vSphere server", self.endpoint, self.endpoint)
         return self
+
+    def _clone(self):
+        try:
+            stub = SmartStubAdapter(host=self.hostname, port=self.port,
+                                    sslContext=ssl_context(self.validate_certs, self.ca_path))
+            self.si = vim.ServiceInstance("ServiceInstance", stub)
+            self.si.content.sessionManager.CloneSession(self._ticket)
+        except vim.fault.InvalidLogin:
+            self.si = None
+            raise AuthenticationFailure(failed_to(
+                "connect to", "vSphere server", self.endpoint,
+                "the server refused the session ticket: a clone ticket is good once, and only while the session "
+                "that acquired it lasts; run the task again so that a new one is acquired"))
+        except (vmodl.MethodFault, OSError, http_client.HTTPException) as exc:
+            self.si = None
+            raise translate(exc, "connect to", "vSphere server", self.endpoint, self.endpoint)
+        return self
+
+    def clone_ticket(self):
+        """A one-time ticket with which another process or host clones this session (``CloneSession``),
+        so the password stays here. vSphere voids a session's tickets when the session ends: a client
+        whose ticket is handed on must not be logged out (the session ends at the server's idle timeout,
+        30 minutes by default on vCenter)."""
+        try:
+            return self.content.sessionManager.AcquireCloneTicket()
+        except vmodl.MethodFault as exc:
+            raise translate(exc, "acquire a clone ticket from", "vSphere server", self.endpoint, self.endpoint)
 
     def __exit__(self, *exc_info):
         if self.si is not None and self.session is None:
@@ -155,3 +189,48 @@ class VsphereClient:
                 break
             result = retrieve_properties(collector, "ContinueRetrievePropertiesEx", [result.token])
         return objects
+
+
+# The connection options, their aliases and the environment variables AAP's VMware credential type injects.
+CONNECTION = (("hostname", (), "VMWARE_HOST"), ("username", ("user",), "VMWARE_USER"),
+              ("password", ("pass", "pwd"), "VMWARE_PASSWORD"), ("port", (), "VMWARE_PORT"),
+              ("validate_certs", (), "VMWARE_VALIDATE_CERTS"), ("ca_path", (), "VMWARE_CA_PATH"))
+
+
+def with_clone_ticket(args, environ):
+    """A module's arguments with the password replaced by a clone ticket of a session logged in here, and
+    that session's client (None when no login happened): ``(args, client)``.
+
+    For a module that runs on another host (vm_migrate on a KVM host): the password stays in this process,
+    where the credentials came from (``args``, else ``environ`` as AAP injects them), and never reaches
+    the host, where Ansible's async wrapper leaves the module's arguments in a file when a job is killed.
+    The host gets a ticket good once, spent at its first connection. The caller logs the client out once
+    the module has cloned the session (a logout first would void the ticket). Without a password here,
+    the connection options found are passed on: the module then uses the host's environment or names
+    what is missing."""
+    args = dict(args)
+    conn = {}
+    for field, aliases, env in CONNECTION:
+        for name in (field,) + aliases:
+            value = args.pop(name, None)
+            if value is not None:
+                conn[field] = value
+        if conn.get(field) is None and environ.get(env):
+            conn[field] = environ[env]
+    password = conn.pop("password", None)
+    if not password:
+        return dict(args, **conn), None
+    try:
+        conn["port"] = int(conn.get("port", 443))
+        conn["validate_certs"] = boolean(conn.get("validate_certs", True))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput("port must be a number and validate_certs a boolean (%s)" % exc)
+    client = VsphereClient(conn.get("hostname"), conn.get("username"), password, conn["port"],
+                           conn["validate_certs"], conn.get("ca_path"))
+    client.__enter__()
+    try:
+        ticket = client.clone_ticket()
+    except Exception:
+        client.__exit__(None, None, None)
+        raise
+    return dict(args, session_ticket=ticket, **conn), client

@@ -1,0 +1,45 @@
+# -*- coding: utf-8 -*-
+# Copyright: vmshift.virt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""vmshift.virt.vm_migrate (documented in plugins/modules/vm_migrate.py): with ``vsphere_login: controller``
+(the default) the vSphere login happens here, on the controller, and the KVM host gets a one-time clone
+ticket in place of the password (see vsphere.client.with_clone_ticket); then the module runs as usual."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.vars import merge_hash
+
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import VmshiftError
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import with_clone_ticket
+
+
+class ActionModule(ActionBase):
+
+    _supports_check_mode = True
+    _supports_async = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp  # tmp no longer has any effect
+        args, login = dict(self._task.args), None
+        if args.get("vsphere_login", "controller") == "controller" and not args.get("session_ticket"):
+            try:
+                args, login = with_clone_ticket(args, os.environ)
+            except VmshiftError as exc:
+                return dict(result, failed=True, changed=False, msg="%s (the login is on the controller; with "
+                            "vsphere_login: host the KVM host logs in itself)" % exc.message)
+        wrap_async = self._task.async_val and not self._connection.has_native_async
+        try:
+            result = merge_hash(result, self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async))
+        finally:
+            # An async module may not have cloned the session yet: its login is left to vCenter's idle timeout.
+            if login is not None and not wrap_async:
+                login.__exit__(None, None, None)
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
