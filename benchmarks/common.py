@@ -22,8 +22,9 @@ def cpu():
 def cpu_per_gib(spans, nbytes):
     """'U user + S sys CPU-s/GiB', the medians of ``spans`` ((user, system) per run) over ``nbytes``."""
     gib = nbytes / float(1 << 30)
-    return "%.2f user + %.2f sys CPU-s/GiB" % (statistics.median(u for u, s in spans) / gib,
-                                                statistics.median(s for u, s in spans) / gib)
+    user = statistics.median(u for u, s in spans) / gib
+    system = statistics.median(s for u, s in spans) / gib
+    return "%.2f user + %.2f sys CPU-s/GiB" % (user, system)
 
 
 def timed(argv, venv, env_extra=None):

@@ -62,7 +62,10 @@ options:
     type: str
     default: default
   shutdown_timeout:
-    description: Seconds to wait for a graceful shutdown before forcing the power off.
+    description:
+      - Seconds to wait for a graceful shutdown before forcing the power off. A domain without ACPI and without a
+        guest agent channel is powered off at once (no request can reach its guest); a guest that ignores ACPI
+        cannot be told apart, so set V(0) for one to power it off at once.
     type: int
     default: 120
   autostart:

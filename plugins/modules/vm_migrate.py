@@ -52,6 +52,15 @@ description:
     content ID (CID), CBT changeId and the size and modification time of its files (datastore browser)
     are recorded; a rerun that finds any of them changed, none recorded, or the source VM powered on,
     starts that disk's copy over and says why in C(disks[].restarted) and C(actions)."
+  - "The password stays on the controller: with O(vsphere_login=controller) (the default) the task logs in
+    to vSphere on the Ansible controller, with the connection options or, as AAP's VMware credential
+    injects them, the controller's E(VMWARE_HOST), E(VMWARE_USER), E(VMWARE_PASSWORD) (and E(VMWARE_PORT),
+    E(VMWARE_VALIDATE_CERTS), E(VMWARE_CA_PATH)), and hands the KVM host a one-time clone ticket of that
+    session (C(AcquireCloneTicket)) in place of the password. The host clones the session with it
+    (C(CloneSession)) at once, which spends it; a killed async job leaves only a spent ticket in Ansible's
+    module file. The controller logs its session out when the task ends; with C(async) it cannot know when
+    the host has cloned it (a logout first would void the ticket), so that session is left to vCenter's
+    idle timeout. One run logs in once; all its migrations share the session."
   - Only flat and VMFS disks are copied; sparse and snapshot-delta disks are refused in preflight
     (consolidate snapshots first). Cold migration only.
 author:
@@ -68,6 +77,21 @@ attributes:
     support: partial
     description: The target domain and the actions, after; nothing before (the domain does not exist).
 options:
+  vsphere_login:
+    description:
+      - Where the vSphere login happens. V(controller) logs in on the Ansible controller and sends the host a
+        one-time clone ticket, so the password never reaches the host (O(ca_path) is then read on the controller
+        and on the host). V(host) sends the credentials to the host, which logs in itself; for a controller that
+        cannot reach vSphere.
+    type: str
+    choices: [controller, host]
+    default: controller
+  session_ticket:
+    description:
+      - A vSphere clone ticket (C(SessionManager.AcquireCloneTicket)) to clone a session with, in place of
+        O(username) and O(password). Set by the task itself with O(vsphere_login=controller); give it only
+        from a tool of your own that acquires tickets. Good once. Never logged or returned.
+    type: str
   name:
     description: The source VM's name (unique on the vCenter). Exactly one of O(name), O(moref), O(uuid), O(vms).
     type: str
@@ -134,10 +158,29 @@ options:
     description:
       - V(always) runs C(virt-v2v-in-place) on the copied disks (virtio drivers in, VMware Tools out);
         refused in preflight when it is not installed on the host.
-      - V(auto) converts when C(virt-v2v-in-place) is installed and the guest is Windows (which needs
-        virtio drivers to boot); a Windows guest without it is refused; other guests are not converted
-        (current Linux kernels carry virtio drivers). The result says what was done.
-      - V(never) converts nothing.
+      - V(auto) converts a guest that would not boot on virtio as it is - a Linux guest whose initramfs has no
+        virtio block driver (as inspection shows for an initramfs built for VMware hardware only, dracut
+        hostonly or initramfs-tools C(MODULES=dep)), or a Windows guest - and nothing else. Such a guest is
+        refused in preflight when C(virt-v2v-in-place) is not installed. Without inspection only Windows
+        guests (by the guest OS vSphere reports) are converted.
+      - V(never) converts nothing; a guest that inspection shows would not boot on virtio is refused in
+        preflight, with the reason.
+    type: str
+    choices: [auto, always, never]
+    default: auto
+  guest_inspection:
+    description:
+      - Read the guest on the source disks before anything changes, over the same HTTPS datastore access the
+        copy uses (libguestfs's C(guestfish) over an C(nbdkit) curl export, read-only, while the source may
+        still run) - OS, distribution and version, host name, whether the initramfs has virtio drivers, the
+        network stack and which interface names its configuration uses. The result's C(guest) holds it.
+      - An interface configured by name (C(ens192) on VMware) gets another name on KVM's hardware, so its
+        static address never comes up. When the VM has one NIC and the guest names one interface, that name is
+        pinned to the NIC's MAC with a systemd C(.link) file written into the copied disk before the conversion
+        (which puts it in the initramfs too). More NICs than that are named in C(guest.concerns).
+      - V(auto) inspects when C(guestfish) and C(nbdkit) are on the host and goes on without when the guest
+        cannot be read (the reason in C(guest.reason)); V(always) fails preflight instead; V(never) skips it.
+      - Under TCG (no nested KVM) set E(LIBGUESTFS_BACKEND_SETTINGS=force_tcg) for the module.
     type: str
     choices: [auto, always, never]
     default: auto
@@ -177,7 +220,9 @@ options:
     default: true
 notes:
   - Tested against govmomi's vSphere simulator (its datastore C(/folder) endpoint) and a real
-    libvirt daemon with QEMU; C(virt-v2v-in-place) is not exercised by the collection's tests.
+    libvirt daemon with QEMU; inspection (libguestfs, nbdkit) and C(virt-v2v-in-place) run for real on a
+    Debian 12 guest built as on VMware, which then boots on virtio and answers on its static address.
+    Windows and RHEL-family guests are not tested.
 """
 
 EXAMPLES = r"""
@@ -238,6 +283,45 @@ steps:
   type: list
   elements: dict
   sample: [{step: preflight, seconds: 0.4}, {step: copy, seconds: 12.1}, {step: define, seconds: 0.2}]
+guest:
+  description:
+    - What inspection read of the guest before anything changed (O(guest_inspection)); null when it did not run.
+  returned: always
+  type: dict
+  contains:
+    inspected:
+      description: Whether the guest could be read; when not, C(reason) says why.
+      type: bool
+      returned: always
+    type:
+      description: C(linux), C(windows), or null when no OS was found.
+      type: str
+      returned: always
+    distro:
+      description: The distribution (libguestfs's name, for example C(debian) or C(rhel)).
+      type: str
+      returned: when inspected
+    version: {description: Major and minor version., type: str, returned: when inspected}
+    hostname: {description: The host name in the guest's configuration., type: str, returned: when inspected}
+    virtio_block:
+      description: Whether the initramfs (or the kernel) has a virtio block driver; null when it could not be read.
+      type: bool
+      returned: for a Linux guest
+    interfaces:
+      description: Each interface the network configuration sets up (name, stack, static, addresses, mac, file).
+      type: list
+      elements: dict
+      returned: for a Linux guest
+    pins:
+      description: The interface names pinned to MACs in the migrated guest (name, mac).
+      type: list
+      elements: dict
+      returned: for a Linux guest
+    concerns: {description: What could not be kept (names that could not be pinned)., type: list, elements: str, returned: for a Linux guest}
+    seconds: {description: How long inspection took (before the source was powered off)., type: float, returned: always}
+  sample: {inspected: true, type: linux, distro: debian, version: "12.0", hostname: web01, virtio_block: false,
+           interfaces: [{name: ens192, stack: ifupdown, static: true, addresses: [10.0.0.5/24], mac: null}],
+           pins: [{name: ens192, mac: "00:50:56:aa:bb:cc"}], concerns: [], seconds: 21.4}
 disks:
   description: Each copied disk.
   returned: always
@@ -317,6 +401,8 @@ def main():
     argument_spec.update(libvirt_argument_spec())
     argument_spec.update(libvirt_guest_argument_spec())
     argument_spec.update(
+        vsphere_login=dict(type="str", default="controller", choices=["controller", "host"]),
+        session_ticket=dict(type="str", no_log=True),
         name=dict(type="str"),
         moref=dict(type="str"),
         uuid=dict(type="str"),
@@ -330,6 +416,7 @@ def main():
         overrides=dict(type="dict", default={}),
         target_power_state=dict(type="str", default="running", choices=["running", "stopped"]),
         guest_conversion=dict(type="str", default="auto", choices=["auto", "always", "never"]),
+        guest_inspection=dict(type="str", default="auto", choices=["auto", "always", "never"]),
         shutdown_timeout=dict(type="int", default=300),
         copy_workers=dict(type="int"),
         chunk_size_mib=dict(type="int", default=16),

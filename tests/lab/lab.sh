@@ -33,6 +33,7 @@ APT_PACKAGES=(
   syslinux syslinux-common mtools dosfstools cpio
   openssl curl git python3-venv python3-dev openssh-server openssh-client iputils-ping
   debootstrap fdisk e2fsprogs
+  virt-v2v nbdkit libguestfs-tools linux-image-amd64
 )
 
 log() { printf '[lab %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -320,6 +321,10 @@ export VMSHIFT_LAB_GUEST_IMAGE=$LAB_DIR/guest/guest.raw
 export VMSHIFT_LAB_DIR=$LAB_DIR
 export K8S_AUTH_KUBECONFIG=$LAB_DIR/kubeconfig
 export VMSHIFT_VENV=$VENV
+# libguestfs's appliance (guest inspection, virt-v2v) boots the host's kernel package under TCG: with nested
+# KVM it hangs on these machines.
+export LIBGUESTFS_BACKEND=direct
+export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
 export PATH=$VENV/bin:\$PATH
 ENV
   umask 022

@@ -12,6 +12,8 @@ above all, a simulator VM whose disk holds real data.
     python workload.py snapshot-create NAME | snapshot-remove NAME
     python workload.py set-attribute NAME ATTRIBUTE VALUE     (defines the custom attribute if needed)
     python workload.py replace-disk NAME IMAGE                 (new content for the disk, same size: as a guest writes)
+    python workload.py checksum NAME                           (sha256 of the disk's flat file, read over /folder)
+    python workload.py clone-session TICKET                    (prints cloned or refused: is a clone ticket still good?)
 
 ``create`` makes the VM (one virtual disk, one NIC with the given MAC) and replaces its disk's
 files on the datastore with IMAGE (raw), turned into a VMDK descriptor plus a flat extent by
@@ -21,6 +23,7 @@ vCenter takes it. Idempotent: an existing VM of that name is deleted first.
 The connection comes from VMWARE_HOST/PORT/USER/PASSWORD and VMWARE_CA_PATH (the lab's env.sh).
 """
 import argparse
+import hashlib
 import json
 import re
 import os
@@ -32,7 +35,7 @@ import time
 import http.client
 from urllib.parse import quote
 
-from pyVim.connect import Disconnect, SmartConnect
+from pyVim.connect import Disconnect, SmartConnect, SmartStubAdapter
 from pyVmomi import vim
 
 
@@ -118,12 +121,33 @@ def create(si, ctx, args):
 
 def replace_disk(si, ctx, vm, image):
     """Upload IMAGE (raw, the disk's size) as the flat extent of the VM's disk that ``create`` made."""
+    datacenter, datastore, path = flat_file(vm)
+    upload(ctx, si._stub.cookie.split(";")[0], datacenter, datastore, path, image)
+
+
+def flat_file(vm):
+    """(datacenter, datastore, path) of the flat extent of the VM's disk that ``create`` made."""
     backing = next(d for d in vm.config.hardware.device if isinstance(d, vim.vm.device.VirtualDisk)).backing
     datastore, ds_path = backing.fileName[1:].split("] ", 1)
     datacenter = vm.parent
     while not isinstance(datacenter, vim.Datacenter):
         datacenter = datacenter.parent
-    upload(ctx, si._stub.cookie.split(";")[0], datacenter.name, datastore, ds_path[:-len(".vmdk")] + "-flat.vmdk", image)
+    return datacenter.name, datastore, ds_path[:-len(".vmdk")] + "-flat.vmdk"
+
+
+def checksum(ctx, cookie, vm):
+    datacenter, datastore, path = flat_file(vm)
+    conn = http.client.HTTPSConnection(os.environ["VMWARE_HOST"], int(os.environ["VMWARE_PORT"]), context=ctx)
+    conn.request("GET", "/folder/%s?dcPath=%s&dsName=%s" % (quote(path), quote(datacenter), quote(datastore)),
+                 headers={"Cookie": cookie})
+    response = conn.getresponse()
+    if response.status != 200:
+        sys.exit("GET %s: HTTP %d" % (path, response.status))
+    digest = hashlib.sha256()
+    for block in iter(lambda: response.read(1 << 20), b""):
+        digest.update(block)
+    conn.close()
+    return digest.hexdigest()
 
 
 def set_attribute(content, vm, name, value):
@@ -144,7 +168,7 @@ def delete_vm(vm):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("action", choices=["create", "delete", "power", "info", "snapshot-create", "snapshot-remove",
-                                           "set-attribute", "replace-disk"])
+                                           "set-attribute", "replace-disk", "clone-session", "checksum"])
     parser.add_argument("name")
     parser.add_argument("args", nargs="*", help="create, replace-disk: IMAGE; power: on|off; set-attribute: NAME VALUE")
     parser.add_argument("--mac", default="00:50:56:00:00:01")
@@ -158,6 +182,17 @@ def main():
     parser.add_argument("--attr", action="append", help="a custom attribute, NAME=VALUE (repeatable)")
     args = parser.parse_args()
     ctx = ssl.create_default_context(cafile=os.environ["VMWARE_CA_PATH"])
+    if args.action == "clone-session":
+        si = vim.ServiceInstance("ServiceInstance", SmartStubAdapter(
+            host=os.environ["VMWARE_HOST"], port=int(os.environ["VMWARE_PORT"]), sslContext=ctx))
+        try:
+            si.content.sessionManager.CloneSession(args.name)
+        except vim.fault.InvalidLogin:
+            print("refused")
+            return
+        print("cloned")
+        Disconnect(si)
+        return
     si = SmartConnect(host=os.environ["VMWARE_HOST"], port=int(os.environ["VMWARE_PORT"]),
                       user=os.environ["VMWARE_USER"], pwd=os.environ["VMWARE_PASSWORD"], sslContext=ctx)
     try:
@@ -186,6 +221,8 @@ def main():
             set_attribute(content, vm, args.args[0], args.args[1])
         elif args.action == "replace-disk":
             replace_disk(si, ctx, vm, args.args[0])
+        elif args.action == "checksum":
+            print(checksum(ctx, si._stub.cookie.split(";")[0], vm))
         else:
             values = dict((f.key, f.name) for f in content.customFieldsManager.field)
             print(json.dumps({"name": vm.name, "power_state": str(vm.runtime.powerState),

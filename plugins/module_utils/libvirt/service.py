@@ -86,6 +86,13 @@ def state_name(dom):
     }.get(code, "unknown")
 
 
+def can_shut_down(xml):
+    """Whether a shutdown request can reach the guest of this domain XML: ACPI, or a guest agent channel."""
+    root = ET.fromstring(xml)
+    return root.find("features/acpi") is not None or any(
+        target.get("name") == "org.qemu.guest_agent.0" for target in root.findall("devices/channel/target"))
+
+
 class LibvirtVmService(VmService):
     def __init__(self, client, params, check_mode, waiter=None):
         super(LibvirtVmService, self).__init__(client, params, check_mode, waiter)
@@ -295,6 +302,11 @@ class LibvirtVmService(VmService):
         if self.check_mode:
             return
         try:
+            if not can_shut_down(dom.XMLDesc(0)):
+                # Without ACPI or a guest agent channel no shutdown request reaches the guest: waiting is in vain.
+                self.actions.append("destroy domain (no ACPI and no guest agent: it cannot shut down gracefully)")
+                dom.destroy()
+                return
             dom.shutdown()
             deadline = time.monotonic() + self.params["shutdown_timeout"]
             while time.monotonic() < deadline and state_name(dom) in RUNNING_STATES:

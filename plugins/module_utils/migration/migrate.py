@@ -38,6 +38,8 @@ from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.service impor
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.assess import CRITICAL, assess
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import MIB, Journal, run_tool, transfer
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.guard import HostLock, SourceClaim, new_owner
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.guest import (
+    inspect_datastore, needs_virtio_drivers, pins_for, tools_present, write_pins)
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import VsphereClient, ssl_context
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import DatastoreFiles, descriptor_cid, disk_reader, parse_descriptor
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.source_vm import SourceVm, chosen_vm
@@ -177,11 +179,14 @@ class TargetHost:
 
 
 class Migration:
-    def __init__(self, params, check_mode, inventory=None, host=None):
+    def __init__(self, params, check_mode, inventory=None, host=None, session=None):
         self.params = params
         self.inventory = inventory  # the estate as SourceVm.inventory reads it, when a batch read it once
         self.host = host or TargetHost()  # shared by the migrations of a batch
+        self.session = session  # the batch's vSphere session, joined (VsphereClient.shared_session)
         self.check_mode = check_mode
+        self.guest = None  # what inspection read of the guest (guest.read_guest), when it ran
+        self.pins = []
         self.actions = []
         self.steps = []
         self.disks = []
@@ -224,6 +229,39 @@ class Migration:
         root = ET.fromstring(pool.XMLDesc())
         return root.get("type"), root.findtext("target/path")
 
+    def inspect_guest(self, vsphere, disks):
+        """Read the guest on the source disks (OS, virtio drivers, network configuration) over HTTPS while the
+        source may still run, before anything changes. A guest that cannot be read is migrated as before,
+        with the reason in the result."""
+        mode = self.params["guest_inspection"]
+        if mode == "never":
+            return
+        if not tools_present():
+            if mode == "always":
+                raise InvalidInput(failed_to("migrate", "VM", self.source.facts["name"], "guest_inspection is always, "
+                                             "but guestfish or nbdkit is not installed on this host (install "
+                                             "libguestfs-tools and nbdkit, or set guest_inspection: auto)"))
+            self.guest = {"type": None, "inspected": False, "reason": "guestfish or nbdkit is not installed on this host"}
+            return
+        started = time.monotonic()
+        extents = [d["extents"] for d in disks]
+        if any(len(e) != 1 or not e[0]["file"] or e[0]["offset"] for e in extents):
+            self.guest = {"type": None, "inspected": False, "reason": "a disk of several extents is not inspected"}
+        else:
+            urls = ["https://%s:%s%s" % (vsphere.hostname, vsphere.port, d["files"].url(e[0]["file"]))
+                    for d, e in zip(disks, extents)]
+            try:
+                self.guest = dict(inspect_datastore(urls, disks[0]["files"].cookie, vsphere.ca_path, vsphere.validate_certs),
+                                  inspected=True)
+            except OperationFailure as exc:
+                if mode == "always":
+                    raise
+                self.guest = {"type": None, "inspected": False, "reason": exc.message}
+        self.guest["seconds"] = round(time.monotonic() - started, 2)  # part of the preflight step
+        if self.guest.get("interfaces"):
+            self.pins, concerns = pins_for(self.guest["interfaces"], self.source.facts.get("nics") or [])
+            self.guest["pins"], self.guest["concerns"] = self.pins, concerns
+
     # ---- preflight: read-only, every blocker in one message ----
     def preflight(self, dom, pool, disks):
         problems = []
@@ -257,13 +295,22 @@ class Migration:
                         for c in results[0]["concerns"] if c["severity"] == CRITICAL)
         conversion = params["guest_conversion"]
         has_v2v = shutil.which("virt-v2v-in-place") is not None
-        windows = (facts.get("guest_id") or "").startswith(WINDOWS_PREFIX)
+        # What the guest lacks to boot on virtio: from inspection when it found an OS, else from the guest OS
+        # vSphere reports.
+        seen = self.guest if self.guest and self.guest.get("type") else None
+        lacks = needs_virtio_drivers(seen) if seen else (
+            "a Windows guest has no virtio drivers until it is converted"
+            if (facts.get("guest_id") or "").startswith(WINDOWS_PREFIX) else None)
         if conversion == "always" and not has_v2v:
             problems.append("guest_conversion is always, but virt-v2v-in-place is not installed on this host "
                             "(install virt-v2v, or set guest_conversion: never)")
-        if conversion == "auto" and windows and not has_v2v:
-            problems.append("a Windows guest needs virtio drivers: install virt-v2v on this host, or set "
-                            "guest_conversion: never if the drivers are already in the guest")
+        if conversion == "auto" and lacks and not has_v2v:
+            problems.append("the guest would not boot on virtio: %s; install virt-v2v on this host so that it is "
+                            "converted" % lacks)
+        # (inspection does not look for a Windows guest's drivers: never is trusted for Windows)
+        if conversion == "never" and lacks and seen and seen["type"] == "linux":
+            problems.append("the guest would not boot on virtio: %s (inspection); set guest_conversion: auto to "
+                            "convert it, or add the virtio drivers to the guest first" % lacks)
         made = self.record.data.get("created", {}).get("files", [])
         for disk in disks:
             if disk["present"] and disk["path"] not in made:
@@ -279,8 +326,8 @@ class Migration:
             problems = self.host.claim("'%s' (%s)" % (facts["name"], facts["moref"]), facts["instance_uuid"] or facts["moref"],
                                        self.name, [n["mac"] for n in facts.get("nics") or [] if n.get("mac")])
         if problems:
-            raise InvalidInput(failed_to("migrate", "VM", facts["name"], "; ".join(problems)), problems=problems)
-        return has_v2v and (conversion == "always" or (conversion == "auto" and windows))
+            raise InvalidInput(failed_to("migrate", "VM", facts["name"], "; ".join(problems)), problems=problems, guest=self.guest)
+        return has_v2v and (conversion == "always" or (conversion == "auto" and bool(lacks)))
 
     def efi_available(self):
         try:
@@ -433,7 +480,7 @@ class Migration:
     def _run(self):
         params = self.params
         check_params(params)
-        with VsphereClient.from_params(params) as vsphere:
+        with VsphereClient.from_params(params, self.session) as vsphere:
             self.source = SourceVm.find(vsphere, params, self.inventory)
             facts = self.source.facts
             self.name = params["overrides"].get("name") or facts["name"]
@@ -477,6 +524,7 @@ class Migration:
                     vsphere.si._stub.cookie, facts["datacenter"], datastore)
             return files[datastore]
         disks = self.plan_disks(files_for, self.pool_dir(pool)[1])
+        self.inspect_guest(vsphere, disks)  # on a resume too: the source may have changed, and its disk reads as well off
         convert = self.preflight(ours, pool, disks)
         self.end()
         if self.check_mode:
@@ -507,6 +555,11 @@ class Migration:
                 self.claim.confirm()
                 self.copy(pool, disk)
             self.end()
+            if self.pins:
+                self.begin("pin_names")
+                self.actions.append("pin interface names %s" % ", ".join("%(name)s to %(mac)s" % p for p in self.pins))
+                write_pins([(d["path"], self.params["disk_format"]) for d in disks], self.pins)
+                self.end()
             if convert:
                 self.begin("convert")
                 self.convert_guest(disks)
@@ -581,6 +634,8 @@ class Migration:
         if self.source.facts["power_state"] != "poweredOff":
             actions.append("power off source VM")
         actions.extend("copy %s to %s (%d bytes)" % (d["source"], d["volume"], d["size"]) for d in disks if not d["present"])
+        if self.pins:
+            actions.append("pin interface names %s" % ", ".join("%(name)s to %(mac)s" % p for p in self.pins))
         if convert:
             actions.append("convert guest with virt-v2v-in-place")
         actions.extend(["define domain %s" % self.name, "start domain %s" % self.name]
@@ -591,7 +646,7 @@ class Migration:
         facts = self.source.facts
         domain = {"name": self.name, "uuid": dom.UUIDString() if dom is not None else None, "state": state_name(dom)}
         return {"changed": changed, "msg": msg, "actions": self.actions, "steps": self.steps, "disks": self.disks,
-                "domain": domain, "wait": wait,
+                "domain": domain, "wait": wait, "guest": self.guest,
                 "source": {"name": facts["name"], "moref": facts["moref"], "instance_uuid": facts["instance_uuid"],
                            "power_state_before": self.record.data.get("source_power_state", facts["power_state"])},
                 "diff": {"before": {}, "after": {"domain": self.name, "actions": self.actions}} if changed else {}}
@@ -638,10 +693,10 @@ def migrate_vm(params, check_mode):
     return Migration(params, check_mode).run()
 
 
-def one_migration(params, check_mode, inventory, host):
+def one_migration(params, check_mode, inventory, host, session):
     """A migration's result; a failure becomes a failed result (the others go on)."""
     try:
-        return Migration(params, check_mode, inventory, host).run()
+        return Migration(params, check_mode, inventory, host, session).run()
     except VmshiftError as exc:
         return dict(exc.details, failed=True, msg=exc.message, changed=bool(exc.details.get("changed")))
 
@@ -706,7 +761,7 @@ def final_states(uri, results):
 
 def migrate_many(params, check_mode):
     """Several VMs onto this host, ``parallel`` at a time and ``parallel_per_source_host`` at a time from one
-    ESXi host, each its own migration with its own sessions, steps, record and rollback (one process, one
+    ESXi host, each its own migration with its own connections, steps, record and rollback (one process, one
     start-up, for a whole wave on a host). Once more than ``max_failed`` failed, no more start. Fails when
     any failed, with every VM's result in ``results`` (in the order of ``vms``)."""
     for field, least in (("parallel", 1), ("parallel_per_source_host", 1), ("max_failed", 0)):
@@ -729,13 +784,16 @@ def migrate_many(params, check_mode):
                          serial_log=entry.get("serial_log") or params["serial_log"]))
     for run in runs:
         check_params(run)
-    with VsphereClient.from_params(params) as vsphere:
-        inventory = SourceVm.inventory(vsphere)  # one read of the estate for the whole batch
     max_failed = params.get("max_failed")
     host = TargetHost()
-    results = run_limited(runs, lambda run: one_migration(run, check_mode, inventory, host), params["parallel"],
-                          key=source_host_of(inventory), per_key=params.get("parallel_per_source_host"),
-                          stop=None if max_failed is None else lambda done: sum(1 for r in done if r.get("failed")) > max_failed)
+    # One login (or one clone of the controller's session, whose ticket is good once) for the whole batch:
+    # each migration joins it over connections of its own.
+    with VsphereClient.from_params(params) as vsphere:
+        inventory = SourceVm.inventory(vsphere)  # one read of the estate for the whole batch
+        session = vsphere.shared_session()
+        results = run_limited(runs, lambda run: one_migration(run, check_mode, inventory, host, session), params["parallel"],
+                              key=source_host_of(inventory), per_key=params.get("parallel_per_source_host"),
+                              stop=None if max_failed is None else lambda done: sum(1 for r in done if r.get("failed")) > max_failed)
     final_states(params["uri"], results)
     failures = sum(1 for r in results if r is not None and r.get("failed"))
     results = [r if r is not None else {"changed": False, "not_started": True, "msg": "not started: %d migrations failed, "

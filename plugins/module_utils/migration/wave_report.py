@@ -11,7 +11,7 @@ __metaclass__ = type
 from html import escape
 
 OUTCOMES = ("migrated", "already migrated", "failed", "not started")
-KEPT = ("msg", "failed_step", "steps", "disks", "domain", "source", "wait", "rollback", "actions")
+KEPT = ("msg", "failed_step", "steps", "disks", "domain", "source", "wait", "rollback", "actions", "guest")
 
 
 def outcome(entry):
@@ -46,6 +46,20 @@ def wave_summary(wave, outcomes, seconds=None):
             "failed": sorted(r["name"] for r in outcomes if r["outcome"] == "failed")}
 
 
+def guest_text(guest):
+    """What inspection found, in a line: the OS, what would keep it from booting, the names pinned."""
+    if not guest:
+        return ""
+    if not guest.get("inspected"):
+        return "not inspected: %s" % guest.get("reason")
+    parts = [" ".join(str(guest.get(k) or "") for k in ("distro", "version")).strip() or str(guest.get("type"))]
+    if guest.get("virtio_block") is False:
+        parts.append("no virtio drivers in its initramfs")
+    parts.extend("%(name)s pinned to %(mac)s" % p for p in guest.get("pins") or [])
+    parts.extend(guest.get("concerns") or [])
+    return "; ".join(parts)
+
+
 def _mib(nbytes):
     return "%.1f MiB" % ((nbytes or 0) / 1048576.0)
 
@@ -69,7 +83,7 @@ def wave_html(summary, outcomes):
                  _mib(summary["bytes"]), (" in %.1f s (%s)" % (summary["seconds"], _rate(summary["bytes_per_second"])))
                  if summary["seconds"] else ""),
              "<table><tr><th>VM</th><th>target</th><th>outcome</th><th>copied</th><th>rate</th>"
-             "<th>steps (s)</th><th>failure</th></tr>"]
+             "<th>steps (s)</th><th>guest</th><th>failure</th></tr>"]
     for r in outcomes:
         steps = ", ".join("%s %s" % (s["step"], s.get("seconds")) for s in r.get("steps") or [])
         failure = ""
@@ -77,9 +91,9 @@ def wave_html(summary, outcomes):
             failure = escape(str(r.get("msg") or ""))
             if r.get("rollback"):
                 failure += "<br><i>rollback:</i> %s" % escape(", ".join(r["rollback"].get("actions") or []) or "nothing to undo")
-        parts.append("<tr><td>%s</td><td>%s</td><td class='%s'>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
+        parts.append("<tr><td>%s</td><td>%s</td><td class='%s'>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
             escape(r["name"]), escape(str(r.get("target") or "")), r["outcome"].split()[0], r["outcome"],
-            _mib(r.get("bytes")), _rate(r.get("bytes_per_second")), escape(steps), failure))
+            _mib(r.get("bytes")), _rate(r.get("bytes_per_second")), escape(steps), escape(guest_text(r.get("guest"))), failure))
     parts.append("</table></body></html>")
     return "\n".join(parts)
 

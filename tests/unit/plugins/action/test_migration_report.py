@@ -13,7 +13,9 @@ from ansible_collections.vmshift.virt.plugins.action.migration_report import wri
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
 
 MIGRATED = {"changed": True, "msg": "migrated", "steps": [{"step": "copy", "seconds": 2.0}],
-            "disks": [{"copied_bytes": 1048576, "seconds": 0.5}], "domain": {"name": "db", "state": "running"}}
+            "disks": [{"copied_bytes": 1048576, "seconds": 0.5}], "domain": {"name": "db", "state": "running"},
+            "guest": {"inspected": True, "type": "linux", "distro": "debian", "version": "12.15", "virtio_block": False,
+                      "pins": [{"name": "ens192", "mac": "00:50:56:aa:bb:cc"}], "concerns": []}}
 FAILED = {"failed": True, "msg": "copy failed (step copy; rolled back)", "failed_step": "copy"}
 
 
@@ -32,7 +34,10 @@ def test_a_wave_writes_its_reports_and_the_summary_across_waves(tmp_path):
     with open(str(tmp_path / "reports" / "summary.json")) as f:
         assert [w["wave"] for w in json.load(f)["waves"]] == [1, 2]
     assert second["overall"]["vms"] == 3
-    assert "copy failed" in (tmp_path / "reports" / "wave-1.html").read_text()
+    html = (tmp_path / "reports" / "wave-1.html").read_text()
+    assert "copy failed" in html
+    assert "debian 12.15; no virtio drivers in its initramfs; ens192 pinned to 00:50:56:aa:bb:cc" in html
+    assert first["vms"][0]["guest"]["distro"] == "debian"  # what inspection read, in the JSON report
 
 
 def test_a_rerun_of_a_finished_wave_keeps_the_report_as_it_was(tmp_path):

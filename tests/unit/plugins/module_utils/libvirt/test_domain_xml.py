@@ -129,3 +129,12 @@ def test_cloud_init_seed_is_a_cdrom_in_the_view():
     view = domain_view(render_domain(spec(), "kvm", DISKS, cloud_init_iso="/pool/web-01-cidata-abc.iso"))
     assert view["cloud_init_iso"] == "/pool/web-01-cidata-abc.iso"
     assert len(view["disks"]) == 2  # the CD-ROM is not a disk
+
+
+def test_a_domain_without_acpi_or_a_guest_agent_cannot_be_asked_to_shut_down():
+    from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.service import can_shut_down
+    assert can_shut_down("<domain><features><acpi/></features><devices/></domain>")
+    assert can_shut_down("<domain><devices><channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/>"
+                         "</channel></devices></domain>")
+    assert not can_shut_down("<domain><features><apic/></features><devices><channel type='pty'><target type='virtio' "
+                             "name='org.libguestfs.channel.0'/></channel></devices></domain>")

@@ -1,0 +1,373 @@
+# -*- coding: utf-8 -*-
+# Copyright: vmshift.virt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The guest inside a VM's disks: what it is, whether it boots on virtio, which interface names its network
+configuration uses, and the pins that keep those names on new hardware.
+
+Read with libguestfs (guestfish in remote-control mode: one appliance, many commands) over an nbdkit curl
+export of the datastore files before the source is powered off, as virt-v2v's vpx input reads them, and
+written on the copied disks before the conversion. The parsers and the rules are pure functions.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import OperationFailure
+
+VIRTIO_BLOCK = ("virtio_blk", "virtio_scsi")
+# Where each network stack keeps its configuration (directories are listed, files read).
+NETWORK_FILES = (
+    ("ifupdown", "/etc/network/interfaces", False),
+    ("ifupdown", "/etc/network/interfaces.d", True),
+    ("networkmanager", "/etc/NetworkManager/system-connections", True),
+    ("ifcfg", "/etc/sysconfig/network-scripts", True),
+    ("networkd", "/etc/systemd/network", True),
+    ("netplan", "/etc/netplan", True),
+)
+LINK_DIR = "/etc/systemd/network"
+LINK_PREFIX = "10-vmshift-"
+
+
+def tools_present():
+    return all(shutil.which(tool) for tool in ("guestfish", "nbdkit"))
+
+
+# ---- parsers (pure) ----
+
+def parse_ifupdown(text):
+    """Interfaces of an /etc/network/interfaces file: [{name, static, addresses}], loopback left out."""
+    found, current = [], None
+    for raw in text.splitlines():
+        words = raw.split("#", 1)[0].split()
+        if not words:
+            continue
+        if words[0] == "iface" and len(words) >= 4:
+            current = None
+            if words[1] != "lo":
+                current = {"name": words[1], "static": words[3] == "static", "addresses": []}
+                found.append(current)
+        elif words[0] in ("auto", "allow-hotplug", "mapping", "source", "source-directory"):
+            current = None
+        elif current is not None and words[0] == "address" and len(words) > 1:
+            current["addresses"].append(words[1])
+    return found
+
+
+def _ini(text):
+    sections, section = {}, None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = sections.setdefault(line[1:-1].strip(), {})
+        elif "=" in line and section is not None:
+            key, value = line.split("=", 1)
+            section.setdefault(key.strip(), value.strip())
+    return sections
+
+
+def parse_nmconnection(text):
+    conf = _ini(text)
+    name = conf.get("connection", {}).get("interface-name")
+    ipv4 = conf.get("ipv4", {})
+    mac = conf.get("ethernet", {}).get("mac-address")
+    if not name and not mac:
+        return []
+    addresses = [v.split(",")[0] for k, v in sorted(ipv4.items()) if re.match(r"^address\d*$", k)]
+    return [{"name": name, "static": ipv4.get("method") == "manual", "addresses": addresses, "mac": mac}]
+
+
+def parse_ifcfg(text):
+    conf = {}
+    for raw in text.splitlines():
+        if "=" in raw and not raw.lstrip().startswith("#"):
+            key, value = raw.split("=", 1)
+            conf[key.strip()] = value.strip().strip("\"'")
+    name = conf.get("DEVICE") or conf.get("NAME")
+    if not name or name == "lo":
+        return []
+    return [{"name": name, "static": conf.get("BOOTPROTO", "none").lower() in ("none", "static"),
+             "addresses": [conf["IPADDR"]] if conf.get("IPADDR") else [], "mac": conf.get("HWADDR")}]
+
+
+def parse_networkd(text):
+    conf = _ini(text)
+    match = conf.get("Match", {})
+    names = match.get("Name", "").split()
+    if len(names) != 1 or any(c in names[0] for c in "*?["):
+        return []  # a pattern, or by MAC only: it follows the NIC wherever it lands
+    network = conf.get("Network", {})
+    address = network.get("Address") or conf.get("Address", {}).get("Address")
+    return [{"name": names[0], "static": bool(address), "addresses": [address] if address else [],
+             "mac": match.get("MACAddress")}]
+
+
+def parse_netplan(text):
+    """The ethernets of a netplan file, read line by line (no YAML library where modules run): a name at
+    the second level under ``ethernets:``, its ``addresses``, and a ``match: macaddress``."""
+    found, in_ethernets, current, indent = [], False, None, None
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].rstrip()
+        if not line.strip():
+            continue
+        depth = len(line) - len(line.lstrip())
+        word = line.strip()
+        if word == "ethernets:":
+            in_ethernets, indent = True, None
+            continue
+        if not in_ethernets:
+            continue
+        if indent is None:
+            indent = depth
+        if depth < indent:
+            in_ethernets, current = False, None
+            continue
+        if depth == indent and word.endswith(":"):
+            current = {"name": word[:-1].strip("\"'"), "static": False, "addresses": [], "mac": None}
+            found.append(current)
+        elif current is not None:
+            if word.startswith("macaddress:"):
+                current["mac"] = word.split(":", 1)[1].strip().strip("\"'")
+            elif word.startswith("addresses:"):
+                current["addresses"].extend(a.strip(" \"'") for a in word.split(":", 1)[1].strip(" []").split(",") if a.strip())
+            elif word.startswith("- ") and re.match(r"^- ['\"]?\d+\.\d+\.\d+\.\d+/\d+", word):
+                current["addresses"].append(word[2:].strip(" \"'"))
+    for iface in found:
+        iface["static"] = bool(iface["addresses"])
+    return found
+
+
+PARSERS = {"ifupdown": parse_ifupdown, "networkmanager": parse_nmconnection, "ifcfg": parse_ifcfg,
+           "networkd": parse_networkd, "netplan": parse_netplan}
+
+
+def interfaces_of(files):
+    """``files``: [(stack, path, text)] -> [{name, stack, static, addresses, mac, file}], by name."""
+    found = []
+    for stack, path, text in files:
+        if stack == "ifcfg" and not os.path.basename(path).startswith("ifcfg-"):
+            continue
+        if stack == "networkd" and not path.endswith(".network"):
+            continue
+        for iface in PARSERS[stack](text):
+            found.append(dict(iface, stack=stack, file=path, mac=(iface.get("mac") or None)))
+    return found
+
+
+def has_virtio_block(initrd_files, kernel_config):
+    """True when the initramfs holds a virtio block driver or the kernel has one built in; None when neither
+    could be read."""
+    if kernel_config and re.search(r"^CONFIG_VIRTIO_BLK=y$", kernel_config, re.M):
+        return True
+    if initrd_files is None:
+        return None
+    names = set(os.path.basename(f).split(".ko")[0] for f in initrd_files if ".ko" in f)
+    return any(driver in names for driver in VIRTIO_BLOCK)
+
+
+def pins_for(interfaces, nics):
+    """Which old interface name each NIC's MAC must keep: [{name, mac}], and what could not be pinned.
+
+    A configuration bound to a MAC follows the NIC already. A configuration bound to a name (ens192, ens2,
+    eth0) is lost on new hardware, where the NIC gets another name: the name is pinned to the MAC. Which
+    MAC a name had is known for sure when the VM has one NIC and the guest names one interface."""
+    named = sorted(set(i["name"] for i in interfaces if i["name"] and not i.get("mac")))
+    macs = [n["mac"] for n in nics if n.get("mac")]
+    if not named:
+        return [], []
+    if len(named) == 1 and len(macs) == 1:
+        return [{"name": named[0], "mac": macs[0]}], []
+    return [], ["the guest configures %s by name and the VM has %d NICs: which MAC had which name is not "
+                "known; pin each name to its MAC in the guest (a systemd .link file) before migrating"
+                % (", ".join(named), len(macs))]
+
+
+def link_file(pin):
+    return "[Match]\nMACAddress=%s\n\n[Link]\nName=%s\n" % (pin["mac"], pin["name"])
+
+
+def needs_virtio_drivers(guest):
+    """Why the guest would not boot on virtio unconverted, or None."""
+    if guest.get("type") == "windows":
+        return "a Windows guest has no virtio drivers until it is converted"
+    if guest.get("type") == "linux" and guest.get("virtio_block") is False:
+        return "its initramfs (%s) has no virtio block driver (%s), so its root file system is not found on virtio" % (
+            guest.get("initramfs") or "?", " or ".join(VIRTIO_BLOCK))
+    return None
+
+
+# ---- libguestfs ----
+
+class Guestfish:
+    """One libguestfs appliance driven by ``guestfish --remote`` commands."""
+
+    def __init__(self, drives, readonly=True, env=None):
+        argv = ["guestfish", "--listen"] + (["--ro"] if readonly else [])
+        for path, fmt in drives:
+            argv += ["--format=" + fmt, "-a", path]
+        self.env = env
+        # The server guestfish leaves behind keeps its stdout open: read the line that names it, not to the end.
+        with tempfile.TemporaryFile() as errors:
+            try:
+                proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors, env=env)
+            except OSError as exc:
+                raise OperationFailure("Failed to start guestfish: %s" % exc)
+            line = proc.stdout.readline()
+            proc.stdout.close()
+            proc.wait()
+            match = re.search(rb"GUESTFISH_PID=(\d+)", line)
+            if proc.returncode != 0 or not match:
+                errors.seek(0)
+                raise OperationFailure("Failed to start guestfish: %s" % errors.read().decode("utf-8", "replace")[-500:])
+        self.pid = match.group(1).decode()
+        self("run")
+
+    def __call__(self, *args, **kwargs):
+        """A command's output. With ``missing_ok``, None when it fails: the command is sent as ``-command``,
+        since a failed command otherwise ends the guestfish server."""
+        missing_ok = kwargs.get("missing_ok")
+        command = ("-" if missing_ok else "") + args[0]
+        proc = subprocess.run(["guestfish", "--remote=" + self.pid, "--", command] + list(args[1:]), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, check=False, env=self.env)
+        if missing_ok and b"error:" in proc.stderr:
+            return None
+        if proc.returncode != 0:
+            raise OperationFailure("Failed to read the guest's disks: guestfish %s: %s" % (
+                args[0], proc.stderr.decode("utf-8", "replace").strip()[-300:]))
+        return proc.stdout.decode("utf-8", "replace")
+
+    def lines(self, *args):
+        out = self(*args, missing_ok=True)
+        return [l for l in (out or "").splitlines() if l]
+
+    def close(self):
+        subprocess.run(["guestfish", "--remote=" + self.pid, "--", "exit"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False, env=self.env)
+
+    def mount_os(self):
+        """Mount the first operating system found read-only (or as opened); its root device, or None."""
+        roots = self.lines("inspect-os")
+        if not roots:
+            return None
+        root = roots[0]
+        mounts = []
+        for line in self.lines("inspect-get-mountpoints", root):
+            point, device = line.split(": ", 1)
+            mounts.append((point, device))
+        for point, device in sorted(mounts, key=lambda m: len(m[0])):
+            self("mount", device, point, missing_ok=True)
+        return root
+
+
+def read_guest(fish):
+    """What inspection shows of the OS on ``fish``'s disks."""
+    root = fish.mount_os()
+    if root is None:
+        return {"type": None, "reason": "no operating system found on the disks"}
+
+    def get(what):
+        return (fish("inspect-get-" + what, root, missing_ok=True) or "").strip()
+    guest = {"type": get("type"), "distro": get("distro"), "version": "%s.%s" % (get("major-version"), get("minor-version")),
+             "product": get("product-name"), "hostname": get("hostname")}
+    if guest["type"] != "linux":
+        return guest
+    files = []
+    for stack, path, is_dir in NETWORK_FILES:
+        paths = [os.path.join(path, f) for f in fish.lines("ls", path)] if is_dir else [path]
+        for name in paths:
+            if fish("is-file", name, missing_ok=True) == "true\n":
+                files.append((stack, name, fish("cat", name)))
+    guest["interfaces"] = interfaces_of(files)
+    guest["network_stacks"] = sorted(set(i["stack"] for i in guest["interfaces"]))
+    kernels = sorted((f for f in fish.lines("ls", "/boot") if re.match(r"^(vmlinuz|vmlinux)-", f)), key=_version_key)
+    initrd = config = modules = None
+    if kernels:
+        version = kernels[-1].split("-", 1)[1]
+        for name in ("initrd.img-%s" % version, "initramfs-%s.img" % version):
+            if fish("is-file", "/boot/" + name, missing_ok=True) == "true\n":
+                initrd = "/boot/" + name
+        config = fish("cat", "/boot/config-%s" % version, missing_ok=True)
+        guest["kernel"] = version
+    if initrd:
+        # initramfs-tools and dracut both run depmod on the initramfs: its modules.dep lists what it holds.
+        for directory in ("usr/lib/modules", "lib/modules"):
+            dep = fish("initrd-cat", initrd, "%s/%s/modules.dep" % (directory, version), missing_ok=True)
+            if dep is not None:
+                modules = [line.split(":", 1)[0] for line in dep.splitlines() if ":" in line]
+                break
+    guest["initramfs"] = initrd
+    guest["virtio_block"] = has_virtio_block(modules, config)
+    return guest
+
+
+def _version_key(name):
+    return [int(p) if p.isdigit() else p for p in re.split(r"[.-]", name)]
+
+
+def inspect_datastore(urls, cookie, ca_path, validate_certs):
+    """The guest on a VM's disks, read over HTTPS (``urls``: each disk's flat file on the datastore's /folder
+    endpoint) while the VM may still run: nbdkit's curl plugin serves each read-only over a Unix socket;
+    the session cookie reaches nbdkit through a pipe, never its command line."""
+    work = tempfile.mkdtemp(prefix="vmshift-inspect-")
+    servers, drives = [], []
+    try:
+        for i, url in enumerate(urls):
+            sock = os.path.join(work, "disk%d.sock" % i)
+            read_end, write_end = os.pipe()
+            os.write(write_end, cookie.encode())
+            os.close(write_end)
+            argv = ["nbdkit", "--foreground", "--readonly", "--unix", sock, "curl", "url=" + url,
+                    "cookie=+/dev/fd/%d" % read_end]
+            argv += ["cainfo=" + ca_path] if ca_path and validate_certs else []
+            argv += [] if validate_certs else ["sslverify=false"]
+            try:
+                servers.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, pass_fds=(read_end,)))
+            except OSError as exc:
+                raise OperationFailure("Failed to start nbdkit: %s" % exc)
+            finally:
+                os.close(read_end)
+            _wait_for_socket(sock, servers[-1])
+            drives.append(("nbd://?socket=" + sock, "raw"))
+        fish = Guestfish(drives)
+        try:
+            return read_guest(fish)
+        finally:
+            fish.close()
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _wait_for_socket(sock, server):
+    deadline = time.monotonic() + 30
+    while not os.path.exists(sock):
+        if server.poll() is not None or time.monotonic() > deadline:
+            said = server.stderr.read().decode("utf-8", "replace").strip() if server.poll() is not None else "no socket in 30 s"
+            raise OperationFailure("Failed to read the source disk over HTTPS with nbdkit: %s" % said[-300:])
+        time.sleep(0.05)
+
+
+def write_pins(drives, pins):
+    """Write a systemd .link file per pin into the guest on the copied disks (before the conversion, which
+    rebuilds the initramfs with them: the NIC is named in the initramfs already)."""
+    fish = Guestfish(drives, readonly=False)
+    try:
+        if fish.mount_os() is None:
+            raise OperationFailure("Failed to pin the interface names: no operating system found on the copied disks")
+        fish("mkdir-p", LINK_DIR)
+        for pin in pins:
+            fish("write", "%s/%s%s.link" % (LINK_DIR, LINK_PREFIX, pin["name"]), link_file(pin))
+        fish("umount-all")
+    finally:
+        fish.close()

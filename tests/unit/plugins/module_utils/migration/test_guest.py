@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What inspection makes of a guest's files (the reading itself runs on the real guest with libguestfs in
+tests/integration/targets/vm_migrate_real_guest)."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.vmshift.virt.plugins.module_utils.migration import guest
+
+IFUPDOWN = """
+auto lo
+iface lo inet loopback
+
+# the VMware NIC
+auto ens192
+iface ens192 inet static
+    address 10.1.2.3/24
+    gateway 10.1.2.1
+allow-hotplug ens224
+iface ens224 inet dhcp
+"""
+
+NM = """[connection]
+id=Wired
+type=ethernet
+interface-name=ens160
+[ipv4]
+method=manual
+address1=192.168.10.5/24,192.168.10.1
+"""
+
+NM_BY_MAC = """[connection]
+id=Wired
+[ethernet]
+mac-address=00:50:56:AA:BB:CC
+[ipv4]
+method=auto
+"""
+
+NETPLAN = """network:
+  version: 2
+  ethernets:
+    ens33:
+      addresses: [10.0.0.7/24]
+      routes:
+        - to: default
+          via: 10.0.0.1
+    ens34:
+      match:
+        macaddress: "00:50:56:00:00:09"
+      dhcp4: true
+"""
+
+
+def test_each_stack_names_its_interfaces_static_or_not_and_bound_to_a_name_or_a_mac():
+    found = guest.interfaces_of([
+        ("ifupdown", "/etc/network/interfaces", IFUPDOWN),
+        ("networkmanager", "/etc/NetworkManager/system-connections/a.nmconnection", NM),
+        ("networkmanager", "/etc/NetworkManager/system-connections/b.nmconnection", NM_BY_MAC),
+        ("ifcfg", "/etc/sysconfig/network-scripts/ifcfg-eth0", 'DEVICE=eth0\nBOOTPROTO=none\nIPADDR="172.16.0.9"\n'),
+        ("ifcfg", "/etc/sysconfig/network-scripts/readme", "DEVICE=nothing"),
+        ("networkd", "/etc/systemd/network/10-a.network", "[Match]\nName=ens3\n[Network]\nAddress=10.9.9.9/24\n"),
+        ("networkd", "/etc/systemd/network/20-any.network", "[Match]\nName=en*\n[Network]\nDHCP=yes\n"),
+        ("netplan", "/etc/netplan/50.yaml", NETPLAN),
+    ])
+    assert [(i["name"], i["stack"], i["static"], i["addresses"], i["mac"]) for i in found] == [
+        ("ens192", "ifupdown", True, ["10.1.2.3/24"], None),
+        ("ens224", "ifupdown", False, [], None),
+        ("ens160", "networkmanager", True, ["192.168.10.5/24"], None),
+        (None, "networkmanager", False, [], "00:50:56:AA:BB:CC"),
+        ("eth0", "ifcfg", True, ["172.16.0.9"], None),
+        ("ens3", "networkd", True, ["10.9.9.9/24"], None),
+        ("ens33", "netplan", True, ["10.0.0.7/24"], None),
+        ("ens34", "netplan", False, [], "00:50:56:00:00:09"),
+    ]
+
+
+def test_one_nic_and_one_name_is_pinned_more_are_named_as_a_concern():
+    ens2 = guest.parse_ifupdown(IFUPDOWN.replace("ens192", "ens2").split("allow-hotplug", maxsplit=1)[0])
+    assert guest.pins_for(ens2, [{"mac": "00:50:56:01:02:03"}]) == ([{"name": "ens2", "mac": "00:50:56:01:02:03"}], [])
+    pins, concerns = guest.pins_for(guest.parse_ifupdown(IFUPDOWN), [{"mac": "00:50:56:01:02:03"}, {"mac": "00:50:56:01:02:04"}])
+    assert pins == [] and "ens192, ens224 by name and the VM has 2 NICs" in concerns[0]
+    assert guest.pins_for([{"name": None, "mac": "00:50:56:aa:bb:cc"}], [{"mac": "00:50:56:aa:bb:cc"}]) == ([], [])
+    assert guest.link_file({"name": "ens2", "mac": "00:50:56:01:02:03"}) == (
+        "[Match]\nMACAddress=00:50:56:01:02:03\n\n[Link]\nName=ens2\n")
+
+
+def test_virtio_drivers_are_seen_in_the_initramfs_or_the_kernel():
+    assert guest.has_virtio_block(["usr/lib/modules/6.1.0-40-amd64/kernel/drivers/block/virtio_blk.ko"], None) is True
+    assert guest.has_virtio_block(["usr/lib/modules/6.1.0-40-amd64/kernel/drivers/scsi/vmw_pvscsi.ko"], None) is False
+    assert guest.has_virtio_block(None, "CONFIG_VIRTIO_BLK=y\n") is True
+    assert guest.has_virtio_block(None, "CONFIG_VIRTIO_BLK=m\n") is None
+
+
+def test_a_guest_without_virtio_needs_conversion_with_the_reason():
+    assert "no virtio block driver" in guest.needs_virtio_drivers(
+        {"type": "linux", "virtio_block": False, "initramfs": "/boot/initrd.img-6.1.0-40-amd64"})
+    assert guest.needs_virtio_drivers({"type": "linux", "virtio_block": True}) is None
+    assert guest.needs_virtio_drivers({"type": "linux", "virtio_block": None}) is None
+    assert "Windows" in guest.needs_virtio_drivers({"type": "windows"})
