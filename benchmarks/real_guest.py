@@ -123,7 +123,7 @@ def field(name, mac):
     run(["curl", "-sf", "--cacert", CA, "-H", "Cookie: " + cookie, "-o", raw,
          "https://%s:%s/folder/%s?dcPath=DC0&dsName=LocalDS_0" % (os.environ["VMWARE_HOST"], os.environ["VMWARE_PORT"], flat)])
     copied = time.monotonic()
-    run(["virt-v2v", "-q", "-i", "disk", raw, "-o", "local", "-os", out, "-of", "qcow2", "-on", name])
+    run(["virt-v2v", "-i", "disk", raw, "-o", "local", "-os", out, "-of", "qcow2", "-on", name])
     converted = time.monotonic()
     disk = os.path.join(LAB, "pool", name + "-sda.qcow2")
     shutil.move(os.path.join(out, name + "-sda"), disk)

@@ -33,7 +33,7 @@ APT_PACKAGES=(
   syslinux syslinux-common mtools dosfstools cpio
   openssl curl git python3-venv python3-dev openssh-server openssh-client iputils-ping
   debootstrap fdisk e2fsprogs
-  virt-v2v nbdkit libguestfs-tools linux-image-amd64
+  virt-v2v nbdkit libnbd-bin libguestfs-tools linux-image-amd64
 )
 
 log() { printf '[lab %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
