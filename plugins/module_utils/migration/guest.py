@@ -191,6 +191,10 @@ def pins_for(interfaces, nics):
                 % (", ".join(named), len(macs))]
 
 
+def pins_text(pins):
+    return "pin interface names %s" % ", ".join("%(name)s to %(mac)s" % p for p in pins)
+
+
 def link_file(pin):
     return "[Match]\nMACAddress=%s\n\n[Link]\nName=%s\n" % (pin["mac"], pin["name"])
 

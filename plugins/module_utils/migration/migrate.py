@@ -39,7 +39,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.migration.assess impo
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import MIB, Journal, run_tool, transfer
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.guard import HostLock, SourceClaim, new_owner
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.guest import (
-    inspect_datastore, needs_virtio_drivers, pins_for, tools_present, write_pins)
+    inspect_datastore, needs_virtio_drivers, pins_for, pins_text, tools_present, write_pins)
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import VsphereClient, ssl_context
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import DatastoreFiles, descriptor_cid, disk_reader, parse_descriptor
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.source_vm import SourceVm, chosen_vm
@@ -557,7 +557,7 @@ class Migration:
             self.end()
             if self.pins:
                 self.begin("pin_names")
-                self.actions.append("pin interface names %s" % ", ".join("%(name)s to %(mac)s" % p for p in self.pins))
+                self.actions.append(pins_text(self.pins))
                 write_pins([(d["path"], self.params["disk_format"]) for d in disks], self.pins)
                 self.end()
             if convert:
@@ -635,7 +635,7 @@ class Migration:
             actions.append("power off source VM")
         actions.extend("copy %s to %s (%d bytes)" % (d["source"], d["volume"], d["size"]) for d in disks if not d["present"])
         if self.pins:
-            actions.append("pin interface names %s" % ", ".join("%(name)s to %(mac)s" % p for p in self.pins))
+            actions.append(pins_text(self.pins))
         if convert:
             actions.append("convert guest with virt-v2v-in-place")
         actions.extend(["define domain %s" % self.name, "start domain %s" % self.name]
