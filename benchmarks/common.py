@@ -27,6 +27,15 @@ def cpu_per_gib(spans, nbytes):
     return "%.2f user + %.2f sys CPU-s/GiB" % (user, system)
 
 
+def session_cookie():
+    """A logged-in session's cookie for the simulator's /folder endpoint (the session is left open: curl and the
+    engine use it after this returns)."""
+    from pyVim.connect import SmartConnect
+    si = SmartConnect(host=os.environ["VMWARE_HOST"], port=int(os.environ["VMWARE_PORT"]), user=os.environ["VMWARE_USER"],
+                      pwd=os.environ["VMWARE_PASSWORD"], sslContext=ssl.create_default_context(cafile=os.environ["VMSHIFT_LAB_CA"]))
+    return si._stub.cookie.split(";")[0]
+
+
 def timed(argv, venv, env_extra=None):
     """Run ``argv`` with ``venv``'s bin first on PATH; return (wall seconds, stdout). Exit on failure."""
     env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false",

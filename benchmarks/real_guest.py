@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 
-from common import cpu, cpu_per_gib
+from common import cpu, cpu_per_gib, session_cookie
 
 LAB = os.environ.get("VMSHIFT_LAB_DIR", "/var/lib/vmshift-lab")
 WORK = os.path.join(LAB, "bench-real")
@@ -113,10 +113,7 @@ def field(name, mac):
     os.makedirs(out)
     info = json.loads(workload("info", name))
     flat = info["disks"][0][1:].split("] ", 1)[1][:-5] + "-flat.vmdk"
-    cookie = run([sys.executable, "-c", "import os, ssl; from pyVim.connect import SmartConnect; si = SmartConnect("
-                  "host=os.environ['VMWARE_HOST'], port=int(os.environ['VMWARE_PORT']), user=os.environ['VMWARE_USER'], "
-                  "pwd=os.environ['VMWARE_PASSWORD'], sslContext=ssl.create_default_context(cafile=os.environ['VMWARE_CA_PATH'])); "
-                  "print(si._stub.cookie.split(';')[0])"]).strip()
+    cookie = session_cookie()
     before = cpu()
     start = time.monotonic()
     workload("power", name, "off")

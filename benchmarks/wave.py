@@ -23,7 +23,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from common import cpu, cpu_per_gib, engine_copy, timed, warm_memory
+from common import cpu, cpu_per_gib, engine_copy, session_cookie, timed, warm_memory
 
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import Journal
 
@@ -105,10 +105,7 @@ def main():
     env = {"VMWARE_CA_PATH": CA}
     plan_s, out = timed(playbook + [os.path.join(REPO, "playbooks", "plan_waves.yml")], os.environ["VMSHIFT_VENV"], env)
     # curl: the same flat files, PARALLEL at a time, with a session cookie from a login.
-    cookie = run([sys.executable, "-c", "import os, ssl; from pyVim.connect import SmartConnect; si = SmartConnect("
-                  "host=os.environ['VMWARE_HOST'], port=int(os.environ['VMWARE_PORT']), user=os.environ['VMWARE_USER'], "
-                  "pwd=os.environ['VMWARE_PASSWORD'], sslContext=ssl.create_default_context(cafile=os.environ['VMWARE_CA_PATH'])); "
-                  "print(si._stub.cookie.split(';')[0])"]).strip()
+    cookie = session_cookie()
     urls = ["https://%s:%s/folder/%s-flat.vmdk?dcPath=%s&dsName=LocalDS_0" % (
         os.environ["VMWARE_HOST"], os.environ["VMWARE_PORT"], d["disk"].split("] ", 1)[1][:-5], d["datacenter"]) for d in disks]
     curls, synced, waves, reports, engines = [], [], [], [], {1: [], 4: []}

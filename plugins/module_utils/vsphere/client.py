@@ -13,6 +13,7 @@ import traceback
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.six.moves import http_client
 
+from ansible_collections.vmshift.virt.plugins.module_utils.common.argspec import vsphere_argument_spec
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import AuthenticationFailure, InvalidInput, failed_to
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import Library
 from ansible_collections.vmshift.virt.plugins.module_utils.common.retry import retry_call
@@ -124,8 +125,7 @@ class VsphereClient:
     def clone_ticket(self):
         """A one-time ticket with which another process or host clones this session (``CloneSession``),
         so the password stays here. vSphere voids a session's tickets when the session ends: a client
-        whose ticket is handed on must not be logged out (the session ends at the server's idle timeout,
-        30 minutes by default on vCenter)."""
+        whose ticket is handed on is logged out only once the ticket has been used."""
         try:
             return self.content.sessionManager.AcquireCloneTicket()
         except vmodl.MethodFault as exc:
@@ -191,12 +191,6 @@ class VsphereClient:
         return objects
 
 
-# The connection options, their aliases and the environment variables AAP's VMware credential type injects.
-CONNECTION = (("hostname", (), "VMWARE_HOST"), ("username", ("user",), "VMWARE_USER"),
-              ("password", ("pass", "pwd"), "VMWARE_PASSWORD"), ("port", (), "VMWARE_PORT"),
-              ("validate_certs", (), "VMWARE_VALIDATE_CERTS"), ("ca_path", (), "VMWARE_CA_PATH"))
-
-
 def with_clone_ticket(args, environ):
     """A module's arguments with the password replaced by a clone ticket of a session logged in here, and
     that session's client (None when no login happened): ``(args, client)``.
@@ -210,8 +204,10 @@ def with_clone_ticket(args, environ):
     what is missing."""
     args = dict(args)
     conn = {}
-    for field, aliases, env in CONNECTION:
-        for name in (field,) + aliases:
+    # The modules' own connection options: their aliases and the environment variables AAP injects.
+    for field, spec in vsphere_argument_spec().items():
+        env = spec["fallback"][1][0]
+        for name in [field] + spec.get("aliases", []):
             value = args.pop(name, None)
             if value is not None:
                 conn[field] = value
