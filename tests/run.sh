@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The README's two commands, and the test stages they are made of. Run as root on Debian 12.
+# The README's two commands, and the test stages they are made of. Run as root on Debian 12 or 13.
 #
 #   tests/run.sh demo          set up the lab and run the collection's main job against it
 #   tests/run.sh test          set up the lab and run every test (what CI runs)
@@ -18,6 +18,14 @@ LINKED="$LAB_DIR/collections"
 
 say() { printf '\n=== %s\n' "$*"; }
 
+# Each stage's wall time, printed at the end of `test`: the default run must stay under 30 minutes.
+TIMES=()
+timed() {
+  local start=$SECONDS
+  "$@"
+  TIMES+=("$(printf '%-12s %4d s' "${1#stage_}" $((SECONDS - start)))")
+}
+
 lab_env() {
   bash "$REPO/tests/lab/lab.sh" start
   # shellcheck disable=SC1091
@@ -27,6 +35,8 @@ lab_env() {
   export ANSIBLE_COLLECTIONS_PATH="$LINKED" VMSHIFT_REPO="$REPO"
   export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
   export ANSIBLE_FORCE_COLOR=false PY_COLORS=0
+  # ansible-test runs the Python of the venv: Debian 12's 3.11, Debian 13's 3.13.
+  PYV=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 }
 
 copy_tree() {
@@ -71,7 +81,7 @@ kubeconfig: "$K8S_AUTH_KUBECONFIG"
 CFG
   # The targets pass credentials explicitly; none may leak in from this shell.
   (cd "$COLL" && env -u VMWARE_HOST -u VMWARE_USER -u VMWARE_PASSWORD -u VMWARE_PORT -u VMWARE_VALIDATE_CERTS \
-    ansible-test integration --local --python 3.11 --color no ${VMSHIFT_TARGETS:-})
+    ansible-test integration --local --python "$PYV" --color no ${VMSHIFT_TARGETS:-})
 }
 
 stage_molecule() {
@@ -89,10 +99,10 @@ stage_sanity() {
   local pip_version
   pip_version=$(python -c 'from ansible_test._internal.python_requirements import get_venv_packages as g
 from ansible_test._internal.host_configs import NativePythonConfig as N
-print(g(N(version="3.11", path="/x"))["pip"])')
+import sys; print(g(N(version=sys.argv[1], path="/x"))["pip"])' "$PYV")
   mkdir -p ~/.ansible/test/cache
   cp "$REPO/tests/get_pip_standin.py" ~/.ansible/test/cache/"get_pip_${pip_version//./_}.py"
-  (cd "$COLL" && ansible-test sanity --venv --python 3.11 --color no)
+  (cd "$COLL" && ansible-test sanity --venv --python "$PYV" --color no)
 }
 
 stage_lint() {
@@ -131,8 +141,9 @@ case "${1:-}" in
     # Every test starts from the lab's model: a demo or a benchmark may have added VMs and objects.
     bash "$REPO/tests/lab/lab.sh" reset-estate
     lab_env
-    stage_unit; stage_smoke; stage_integration; stage_molecule; stage_sanity; stage_lint; stage_build
+    for stage in unit smoke integration molecule sanity lint build; do timed "stage_$stage"; done
     say "all test stages passed"
+    printf '%s\n' "${TIMES[@]}"
     echo "stages: 7 passed, 0 failed" ;;
   unit | smoke | integration | molecule | sanity | lint | build) lab_env; "stage_$1" ;;
   *) sed -n '2,10p' "$0"; exit 2 ;;

@@ -181,7 +181,9 @@ vms:
     nics:
       description:
         - NICs with label, key, mac, adapter_type, network (port group name), vlan (of a distributed port
-          group; an id, trunk or pvlan <id>; null when not known) and connected.
+          group; an id, trunk or pvlan <id>; null when not known), connected and ip_addresses (what VMware
+          Tools reports on the NIC of that MAC; vm_migrate uses them to tell which MAC had which interface
+          name in a guest of several NICs).
       type: list
       elements: dict
       returned: always

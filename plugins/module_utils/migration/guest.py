@@ -178,17 +178,35 @@ def pins_for(interfaces, nics):
     """Which old interface name each NIC's MAC must keep: [{name, mac}], and what could not be pinned.
 
     A configuration bound to a MAC follows the NIC already. A configuration bound to a name (ens192, ens2,
-    eth0) is lost on new hardware, where the NIC gets another name: the name is pinned to the MAC. Which
-    MAC a name had is known for sure when the VM has one NIC and the guest names one interface."""
+    eth0) is lost on new hardware, where the NIC gets another name: the name is pinned to the MAC. Which MAC
+    a name had is known for sure when the VM has one NIC and the guest names one interface, or when the
+    name's static address is the one VMware Tools reports on exactly one NIC (``nics[].ip_addresses``).
+    Nothing is guessed: a name that neither tells is reported, not pinned."""
     named = sorted(set(i["name"] for i in interfaces if i["name"] and not i.get("mac")))
     macs = [n["mac"] for n in nics if n.get("mac")]
     if not named:
         return [], []
     if len(named) == 1 and len(macs) == 1:
         return [{"name": named[0], "mac": macs[0]}], []
-    return [], ["the guest configures %s by name and the VM has %d NICs: which MAC had which name is not "
-                "known; pin each name to its MAC in the guest (a systemd .link file) before migrating"
-                % (", ".join(named), len(macs))]
+    pins, unknown = [], []
+    for name in named:
+        addresses = set(a.split("/")[0] for i in interfaces if i["name"] == name for a in i.get("addresses") or ())
+        owners = sorted(set(n["mac"] for n in nics if n.get("mac") and addresses & set(n.get("ip_addresses") or ())))
+        if len(owners) == 1:
+            pins.append({"name": name, "mac": owners[0]})
+        else:
+            unknown.append(name)
+    taken = [p["mac"] for p in pins]
+    shared = set(mac for mac in taken if taken.count(mac) > 1)
+    if shared:  # two names on one NIC (an alias, a bridge port): the guest's own setup, left as it is
+        unknown += [p["name"] for p in pins if p["mac"] in shared]
+        pins = [p for p in pins if p["mac"] not in shared]
+    if not unknown:
+        return pins, []
+    return pins, ["the guest configures %s by name and the VM has %d NICs: which MAC had %s is not known (VMware "
+                  "Tools reports no NIC with %s static address); pin each name to its MAC in the guest (a systemd "
+                  ".link file) before migrating" % (", ".join(named), len(macs), ", ".join(sorted(unknown)),
+                                                     "its" if len(unknown) == 1 else "their")]
 
 
 def pins_text(pins):

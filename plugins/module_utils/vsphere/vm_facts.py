@@ -189,7 +189,12 @@ def _adapter_type(nic):
     return type(nic).__name__
 
 
-def nic_facts(devices, tree):
+def nic_facts(devices, tree, guest_net=None):
+    """Each NIC; ``ip_addresses`` are what VMware Tools reports on the NIC of that MAC (guest.net)."""
+    reported = {}
+    for entry in guest_net or ():
+        if entry.macAddress:
+            reported.setdefault(entry.macAddress.lower(), set()).update(entry.ipAddress or ())
     nics = []
     for dev in devices or ():
         if not isinstance(dev, vim.vm.device.VirtualEthernetCard):
@@ -202,10 +207,12 @@ def nic_facts(devices, tree):
             vlan = tree.vlan(backing.port.portgroupKey)
         elif isinstance(backing, vim.vm.device.VirtualEthernetCard.NetworkBackingInfo):
             network = tree.name(_moid(backing.network)) or backing.deviceName
+        mac = (dev.macAddress or "").lower() or None
         nics.append({
             "label": dev.deviceInfo.label if dev.deviceInfo else "nic %s" % dev.key,
             "key": dev.key,
-            "mac": (dev.macAddress or "").lower() or None,
+            "mac": mac,
+            "ip_addresses": sorted(reported.get(mac, ())),
             "adapter_type": _adapter_type(dev),
             "network": network,
             "vlan": vlan,
@@ -296,7 +303,7 @@ def vm_facts(moid, props, tree, field_names=None):
         "devices": special_devices(devices),
         "custom_attributes": custom_attributes(props.get("customValue"), field_names or {}),
         "disks": disk_facts(devices),
-        "nics": nic_facts(devices, tree),
+        "nics": nic_facts(devices, tree, props.get("guest.net")),
     }
     facts.update(placement(moid, props, tree))
     facts["spec"] = neutral_spec(

@@ -81,9 +81,29 @@ def test_one_nic_and_one_name_is_pinned_more_are_named_as_a_concern():
     assert guest.pins_for(ens2, [{"mac": "00:50:56:01:02:03"}]) == ([{"name": "ens2", "mac": "00:50:56:01:02:03"}], [])
     pins, concerns = guest.pins_for(guest.parse_ifupdown(IFUPDOWN), [{"mac": "00:50:56:01:02:03"}, {"mac": "00:50:56:01:02:04"}])
     assert pins == [] and "ens192, ens224 by name and the VM has 2 NICs" in concerns[0]
+    assert "which MAC had ens192, ens224 is not known" in concerns[0]
     assert guest.pins_for([{"name": None, "mac": "00:50:56:aa:bb:cc"}], [{"mac": "00:50:56:aa:bb:cc"}]) == ([], [])
     assert guest.link_file({"name": "ens2", "mac": "00:50:56:01:02:03"}) == (
         "[Match]\nMACAddress=00:50:56:01:02:03\n\n[Link]\nName=ens2\n")
+
+
+def test_with_several_nics_a_name_is_pinned_to_the_nic_vmware_tools_reports_its_static_address_on():
+    interfaces = guest.parse_ifupdown(IFUPDOWN)  # ens192 static 10.1.2.3/24, ens224 dhcp
+    nics = [{"mac": "00:50:56:01:02:03", "ip_addresses": ["10.1.2.3", "fe80::1"]},
+            {"mac": "00:50:56:01:02:04", "ip_addresses": ["10.7.7.7"]}]
+    pins, concerns = guest.pins_for(interfaces, nics)
+    # ens192's address is on one NIC: pinned; ens224 takes DHCP, so no address tells its NIC: named, not guessed
+    assert pins == [{"name": "ens192", "mac": "00:50:56:01:02:03"}]
+    assert len(concerns) == 1 and "which MAC had ens224 is not known" in concerns[0]
+    two = interfaces[:1] + [dict(interfaces[0], name="ens224", addresses=["10.7.7.7/24"])]
+    assert guest.pins_for(two, nics) == ([{"name": "ens192", "mac": "00:50:56:01:02:03"},
+                                          {"name": "ens224", "mac": "00:50:56:01:02:04"}], [])
+    # one address reported on two NICs, or two names on one NIC: not known, so not pinned
+    same = [nics[0], dict(nics[1], ip_addresses=["10.1.2.3", "10.7.7.7"])]
+    assert guest.pins_for(two, same)[0] == [{"name": "ens224", "mac": "00:50:56:01:02:04"}]
+    both = [dict(nics[0], ip_addresses=["10.1.2.3", "10.7.7.7"]), dict(nics[1], ip_addresses=[])]
+    pins, concerns = guest.pins_for(two, both)
+    assert pins == [] and "which MAC had ens192, ens224 is not known" in concerns[0]
 
 
 def test_virtio_drivers_are_seen_in_the_initramfs_or_the_kernel():

@@ -62,7 +62,7 @@ def estate():
             "config.bootOptions.efiSecureBootEnabled": True, "runtime.powerState": "poweredOn",
             "runtime.host": ref("HostSystem", "host-11"), "guest.ipAddress": "10.0.0.5",
             "customValue": [vim.CustomFieldsManager.StringValue(key=101, value="1")],
-            "guest.net": [vim.vm.GuestInfo.NicInfo(ipAddress=["10.0.0.5", "fe80::1"]),
+            "guest.net": [vim.vm.GuestInfo.NicInfo(macAddress="00:50:56:aa:bb:cc", ipAddress=["10.0.0.5", "fe80::1"]),
                           vim.vm.GuestInfo.NicInfo(ipAddress=["192.168.1.5"])],
         }),
         "vm-43": ("VirtualMachine", {
@@ -97,6 +97,8 @@ def test_disks_and_nics():
     assert (dvs["mac"], dvs["network"], dvs["adapter_type"], dvs["connected"], dvs["vlan"]) == (
         "00:50:56:aa:bb:cc", "vlan-93", "vmxnet3", True, 93)
     assert std["vlan"] is None
+    # each NIC's addresses, as VMware Tools reports them on its MAC (one entry names no MAC: no NIC has it)
+    assert (dvs["ip_addresses"], std["ip_addresses"]) == (["10.0.0.5", "fe80::1"], [])
     assert web["ip_addresses"] == ["10.0.0.5", "192.168.1.5", "fe80::1"]
     assert web["custom_attributes"] == {"101": "1"}  # no field definitions given: the key stands in
     assert (std["network"], std["adapter_type"]) == ("VM Network", "e1000e")
