@@ -119,6 +119,29 @@ stage_build() {
   ansible-galaxy collection install "$out"/vmshift-virt-*.tar.gz -p "$out/installed" --force --offline
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc vmshift.virt.vsphere_vm_info >/dev/null
   echo "built and installed: $(ls "$out"/vmshift-virt-*.tar.gz)"
+  # As Galaxy and Automation Hub check an upload: galaxy-importer on the tarball (its ansible-test needs a
+  # container; the sanity stage runs ansible-test), then the docs linter of the Ansible docsite. They pin
+  # their own ansible-core and ansible-lint, so they get a venv of their own. Any warning fails the stage.
+  local importer="$LAB_DIR/importer-venv" tools="galaxy-importer==0.4.44 antsibull-docs>=2.16,<3"
+  if [[ "$(cat "$importer/.vmshift-stamp" 2>/dev/null)" != "$tools" ]]; then
+    rm -rf "$importer" && python3 -m venv "$importer"
+    # shellcheck disable=SC2086
+    "$importer/bin/pip" install -q --disable-pip-version-check $tools
+    echo "$tools" >"$importer/.vmshift-stamp"
+  fi
+  printf '[galaxy-importer]\nRUN_ANSIBLE_TEST = False\nRUN_ANSIBLE_LINT = True\n' >"$out/galaxy-importer.cfg"
+  (cd "$out" && PATH="$importer/bin:$PATH" GALAXY_IMPORTER_CONFIG="$out/galaxy-importer.cfg" \
+    "$importer/bin/python" -m galaxy_importer.main "$out"/vmshift-virt-*.tar.gz) >"$out/galaxy-importer.log" 2>&1 \
+    || { cat "$out/galaxy-importer.log"; return 1; }
+  if grep -E '^(WARNING|ERROR)' "$out/galaxy-importer.log"; then echo "galaxy-importer: warnings or errors (above)"; return 1; fi
+  grep -q "Importer processing completed successfully" "$out/galaxy-importer.log"
+  echo "galaxy-importer 0.4.44: imported, no warning"
+  local docs
+  docs=$(cd "$COLL" && PATH="$importer/bin:$PATH" antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck . 2>&1)
+  [[ -z "$docs" ]] || { echo "$docs"; return 1; }
+  echo "antsibull-docs lint-collection-docs: clean"
+  (cd "$COLL" && antsibull-changelog lint)
+  echo "antsibull-changelog lint: clean"
   # The execution environment definition renders (no container engine runs here to build it).
   mkdir -p "$out/ee"
   cp "$REPO/execution-environment.yml" "$REPO/requirements.txt" "$REPO/bindep.txt" "$out/ee/"

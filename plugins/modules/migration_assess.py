@@ -20,6 +20,11 @@ description:
   - "Target checks, when O(target) is given: a valid target name (RFC 1123 for KubeVirt), the number
     of disks, every port group mapped, UEFI and secure boot firmware, name and MAC collisions with
     existing VMs, and storage, CPU and memory room (the VMs use the room up in order)."
+  - "Guest checks, from inspection when the VM's facts carry it (M(vmshift.virt.vsphere_vm_info) with
+    O(vmshift.virt.vsphere_vm_info#module:guest_inspection)), else from the guest OS vSphere reports: whether the
+    guest boots on virtio or needs conversion, and whether the conversion can run (C(target.guest_conversion),
+    C(target.conversion_available)); a guest not inspected or with no operating system found; the interface
+    names the guest configures that M(vmshift.virt.vm_migrate) pins to their MACs, and those it cannot tell."
   - Runs where it is called and talks to nothing; writes the reports only when their content changes.
 author:
   - vmshift.virt maintainers (@vmshift)
@@ -41,7 +46,9 @@ options:
       - What the target offers. Keys (all optional) are C(type) (V(libvirt) or V(kubevirt)),
         C(name_prefix), C(network_map) (port group -> target network; every NIC's port group must be a key),
         C(free_bytes), C(free_cpus), C(free_memory_mib), C(existing_names), C(existing_macs),
-        C(efi_available), C(secure_boot_available) and C(max_disks).
+        C(efi_available), C(secure_boot_available), C(max_disks), C(guest_conversion) (the
+        O(vmshift.virt.vm_migrate#module:guest_conversion) the migration will use; V(auto) when not given) and
+        C(conversion_available) (whether C(virt-v2v-in-place) is on the KVM host).
       - Gather them from M(vmshift.virt.libvirt_vm_info) and the pool, or from the cluster.
     type: dict
   migration_type:

@@ -77,6 +77,17 @@ options:
       - Also return templates.
     type: bool
     default: false
+  guest_inspection:
+    description:
+      - Read each selected VM's guest from its disks, read-only, while it runs - libguestfs over an C(nbdkit)
+        curl export of the datastore files, with this session - and add what it shows as RV(vms[].guest) - the
+        same inspection M(vmshift.virt.vm_migrate) runs before a cutover. M(vmshift.virt.migration_assess) turns
+        it into concerns (virtio drivers, conversion, interface names).
+      - Needs C(guestfish) (libguestfs-tools) and C(nbdkit) with its curl plugin where the module runs. Each VM
+        boots one libguestfs appliance - seconds with KVM, most of a minute under TCG - one VM after the other;
+        select the VMs with the filters.
+    type: bool
+    default: false
   workers:
     description:
       - How many processes retrieve and decode the selected VMs' properties in parallel, each over its
@@ -108,6 +119,12 @@ EXAMPLES = r"""
     query: "[].{name: name, ips: ip_addresses}"
   register: wave2
 
+- name: Read the guests of the next wave from their disks, for the assessment
+  vmshift.virt.vsphere_vm_info:
+    custom_attributes: {migration_wave: "2"}
+    guest_inspection: true
+  register: wave2_inspected
+
 - name: Show the neutral spec of each VM
   ansible.builtin.debug:
     msg: "{{ web.vms | map(attribute='spec') }}"
@@ -127,7 +144,8 @@ msg:
 timings:
   description:
     - Where the time went, for sizing O(workers) on a large estate - the summary and filter phase,
-      the detail phase (all workers), and how many workers ran.
+      the detail phase (all workers), and how many workers ran; with O(guest_inspection), the time the
+      inspection of all VMs took (C(inspection_seconds)).
   returned: always
   type: dict
   sample: {summary_seconds: 1.2, details_seconds: 6.4, workers: 2}
@@ -191,10 +209,23 @@ vms:
       description: The VM in the collection's neutral VM spec (see docs/vm_spec.md).
       type: dict
       returned: always
+    guest:
+      description:
+        - What inspection read of the guest (O(guest_inspection)) - C(inspected) (false with a C(reason) when the
+          disks could not be read), C(type), C(distro), C(version), C(hostname), C(kernel), C(initramfs),
+          C(virtio_block) (whether the initramfs or kernel holds a virtio block driver), C(interfaces) (name,
+          stack, static, addresses and mac of each configured interface), C(network_stacks), C(pins) (the
+          interface names vm_migrate would pin to MACs), C(concerns) and C(seconds).
+      type: dict
+      returned: when O(guest_inspection=true)
+      sample: {inspected: true, type: linux, distro: debian, version: "12.11", virtio_block: false,
+               pins: [{name: ens192, mac: "00:50:56:aa:bb:cc"}]}
 """
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.argspec import vsphere_argument_spec
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import run_module
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.guest import inspect_vm, tools_present
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import PYVMOMI
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.discovery import discover_vms
 
@@ -213,8 +244,18 @@ def main():
         query=dict(type="str"),
         include_templates=dict(type="bool", default=False),
         workers=dict(type="int", default=0),
+        guest_inspection=dict(type="bool", default=False),
     )
-    run_module(argument_spec, lambda module: discover_vms(module.params), libraries=[PYVMOMI], bulk_result=True)
+    run_module(argument_spec, discover, libraries=[PYVMOMI], bulk_result=True)
+
+
+def discover(module):
+    if not module.params["guest_inspection"]:
+        return discover_vms(module.params)
+    if not tools_present():
+        raise InvalidInput("guest_inspection is true, but guestfish or nbdkit is not installed on this host; install "
+                           "libguestfs-tools and nbdkit, or set guest_inspection: false")
+    return discover_vms(module.params, inspect_vm)
 
 
 if __name__ == "__main__":

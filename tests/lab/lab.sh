@@ -3,6 +3,7 @@
 # Kubernetes API emulator (a stand-in), all on loopback of one Debian 12 machine, as root.
 #
 #   lab.sh setup    install Debian packages and the venv, build the simulator and the guest (cached)
+#   lab.sh tools    only what needs no service: the packages to build with, the venv, the simulator
 #   lab.sh start    setup, then start every service and wait for it (idempotent); writes env.sh
 #   lab.sh status   show what runs
 #   lab.sh stop     stop every service the lab started
@@ -28,12 +29,17 @@ BRIDGE=vmshift-br0
 
 APT_PACKAGES=(
   golang-go golang-github-vmware-govmomi-dev
-  libvirt-daemon-system libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev pkg-config
+  libvirt-daemon-system libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev pkg-config gcc
   qemu-system-x86 qemu-utils ovmf dnsmasq-base iproute2 genisoimage
   syslinux syslinux-common mtools dosfstools cpio
   openssl curl git python3-venv python3-dev openssh-server openssh-client iputils-ping
   debootstrap fdisk e2fsprogs
   virt-v2v nbdkit libnbd-bin libguestfs-tools linux-image-amd64
+)
+# What `tools` needs: the venv (libvirt-python builds against libvirt-dev) and the simulator's build.
+TOOLS_PACKAGES=(
+  golang-go golang-github-vmware-govmomi-dev libvirt-dev pkg-config gcc
+  python3-venv python3-dev git openssl ca-certificates
 )
 
 log() { printf '[lab %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -42,9 +48,9 @@ stamp_ok() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
 
 need_root() { [[ $EUID -eq 0 ]] || die "the lab runs as root (it installs packages and runs libvirtd)"; }
 
-setup_apt() {
+setup_apt() { # packages...
   local missing=()
-  for p in "${APT_PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
   done
   ((${#missing[@]} == 0)) && return 0
@@ -110,7 +116,7 @@ setup_guest() {
 cmd_setup() {
   need_root
   mkdir -p "$LAB_DIR" "$LOG_DIR"
-  setup_apt
+  setup_apt "${APT_PACKAGES[@]}"
   setup_pki
   setup_venv
   setup_vcsim
@@ -396,6 +402,12 @@ cmd_status() {
 }
 
 case "${1:-}" in
+  tools)
+    need_root
+    mkdir -p "$LAB_DIR" "$LOG_DIR"
+    setup_apt "${TOOLS_PACKAGES[@]}"
+    setup_venv
+    setup_vcsim ;;
   setup) cmd_setup ;;
   start) cmd_start ;;
   stop) cmd_stop ;;

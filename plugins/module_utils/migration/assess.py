@@ -15,6 +15,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.guest import needs_virtio_drivers, pins_text
+
 CRITICAL, WARNING, INFO = "critical", "warning", "info"
 SEVERITIES = (CRITICAL, WARNING, INFO)
 RFC1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -22,6 +24,7 @@ RFC1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 UNSUPPORTED_GUESTS = ("darwin", "netware", "solaris", "os2", "dos", "win31", "win95", "win98", "winMe", "winNT",
                       "win2000", "winXP", "winNetStandard", "winNetEnterprise")
 DEFAULT_MAX_DISKS = {"libvirt": 28, "kubevirt": 28}
+WINDOWS_PREFIX = "win"
 
 
 def concern(code, severity, message, fix):
@@ -126,9 +129,60 @@ def _target_rules(vm, target):
     return found
 
 
+def virtio_lack(vm):
+    """Why the guest would not boot on virtio unconverted (or None), and whether inspection said so: from
+    inspection (``vm.guest``) when it found an OS, else from the guest OS vSphere reports."""
+    seen = vm.get("guest") or {}
+    if seen.get("type"):
+        return needs_virtio_drivers(seen), True
+    if (vm.get("guest_id") or "").startswith(WINDOWS_PREFIX):
+        return "a Windows guest has no virtio drivers until it is converted", False
+    return None, False
+
+
+def _guest_rules(vm, target):
+    """Will the guest boot on virtio, and will its network come up: what inspection (``vm.guest``, as
+    vm_migrate and vsphere_vm_info's guest_inspection return it) read of the disks, weighed against the
+    conversion the target does (``guest_conversion``, default auto; ``conversion_available``: whether
+    virt-v2v-in-place is on the KVM host, None when not known)."""
+    found = []
+    guest = vm.get("guest") or {}
+    conversion = target.get("guest_conversion") or "auto"
+    available = target.get("conversion_available")
+    lacks, inspected = virtio_lack(vm)
+    if conversion == "always" and available is False:
+        found.append(concern("conversion_unavailable", CRITICAL, "guest_conversion is always, but virt-v2v-in-place is "
+                             "not installed on the KVM host", "install virt-v2v and nbdkit there, or set guest_conversion: never"))
+    if lacks and conversion == "auto" and available is False:
+        found.append(concern("guest_needs_conversion", CRITICAL, "the guest would not boot on virtio: %s" % lacks,
+                             "install virt-v2v and nbdkit on the KVM host so that it is converted"))
+    elif lacks and conversion == "never" and inspected and guest["type"] == "linux":
+        # (inspection does not look for a Windows guest's drivers: never is trusted for Windows)
+        found.append(concern("guest_needs_conversion", CRITICAL, "the guest would not boot on virtio: %s (inspection)"
+                             % lacks, "set guest_conversion: auto to convert it, or add the virtio drivers to the guest first"))
+    elif lacks and conversion != "never":
+        found.append(concern("guest_converted", INFO, "the guest is converted with virt-v2v-in-place: %s" % lacks,
+                             "nothing to do; the KVM host needs virt-v2v and nbdkit"))
+    if guest.get("inspected") is False:
+        found.append(concern("guest_not_inspected", WARNING, "the guest's disks were not read: %s" % guest.get("reason"),
+                             "without inspection the guest OS vSphere reports decides the conversion and no interface "
+                             "name is pinned; install libguestfs-tools and nbdkit where the inspection runs"))
+    elif guest.get("inspected") and not guest.get("type"):
+        found.append(concern("guest_os_not_found", WARNING, "inspection found no operating system: %s" % guest.get("reason"),
+                             "an encrypted or unusual root cannot be converted or pinned; give the guest virtio drivers "
+                             "and migrate it with guest_conversion: never"))
+    if guest.get("pins"):
+        found.append(concern("interface_names_pinned", INFO, "the guest configures %s by name" % ", ".join(
+            p["name"] for p in guest["pins"]), "nothing to do; vm_migrate will %s in the guest" % pins_text(guest["pins"])))
+    for text in guest.get("concerns") or []:
+        found.append(concern("interface_names_unknown", WARNING, text.split("; ", 1)[0], text.split("; ", 1)[-1]))
+    return found
+
+
 def assess_vm(vm, target=None, migration_type="cold"):
     """Concerns for one VM, critical first."""
-    concerns = _source_rules(vm, migration_type) + (_target_rules(vm, target) if target else [])
+    concerns = _source_rules(vm, migration_type) + _guest_rules(vm, target or {}) + (
+        _target_rules(vm, target) if target else [])
     concerns.sort(key=lambda c: SEVERITIES.index(c["severity"]))
     return concerns
 

@@ -15,7 +15,8 @@ from ansible_collections.vmshift.virt.plugins.module_utils.migration.assess impo
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.report import html, markdown
 
 TARGET_KEYS = {"type", "name_prefix", "network_map", "free_bytes", "free_cpus", "free_memory_mib", "existing_names",
-               "existing_macs", "efi_available", "secure_boot_available", "max_disks"}
+               "existing_macs", "efi_available", "secure_boot_available", "max_disks", "guest_conversion",
+               "conversion_available"}
 
 
 def write_if_changed(path, text, check_mode):
@@ -45,6 +46,8 @@ def run_assessment(params, check_mode):
             raise InvalidInput("target has unknown keys %s; known: %s" % (sorted(unknown), ", ".join(sorted(TARGET_KEYS))))
         if target.get("type", "libvirt") not in ("libvirt", "kubevirt"):
             raise InvalidInput("target.type must be libvirt or kubevirt")
+        if target.get("guest_conversion", "auto") not in ("auto", "always", "never"):
+            raise InvalidInput("target.guest_conversion must be auto, always or never")
     for i, vm in enumerate(params["vms"]):
         if not isinstance(vm, dict) or not vm.get("name"):
             raise InvalidInput("vms[%d] has no name; pass the vms list that vsphere_vm_info returns" % i)

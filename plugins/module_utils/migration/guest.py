@@ -20,7 +20,8 @@ import subprocess
 import tempfile
 import time
 
-from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import OperationFailure
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import OperationFailure, VmshiftError
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import parse_descriptor
 
 VIRTIO_BLOCK = ("virtio_blk", "virtio_scsi")
 # Where each network stack keeps its configuration (directories are listed, files read).
@@ -333,6 +334,52 @@ def read_guest(fish):
 
 def _version_key(name):
     return [int(p) if p.isdigit() else p for p in re.split(r"[.-]", name)]
+
+
+def not_inspected(reason):
+    return {"type": None, "inspected": False, "reason": reason}
+
+
+def inspect_source(vsphere, disks, nics):
+    """The guest on a VM's source disks (``disks``: [{files, extents}], as read from their descriptors), as
+    results show it: what read_guest found with ``inspected`` true, or ``inspected`` false and the reason;
+    the seconds it took; the pins for ``nics`` and what could not be pinned (pins_for)."""
+    started = time.monotonic()
+    extents = [d["extents"] for d in disks]
+    if any(len(e) != 1 or not e[0]["file"] or e[0]["offset"] for e in extents):
+        guest = not_inspected("a disk of several extents is not inspected")
+    else:
+        urls = ["https://%s:%s%s" % (vsphere.hostname, vsphere.port, d["files"].url(e[0]["file"]))
+                for d, e in zip(disks, extents)]
+        try:
+            guest = dict(inspect_datastore(urls, disks[0]["files"].cookie, vsphere.ca_path, vsphere.validate_certs),
+                         inspected=True)
+        except OperationFailure as exc:
+            guest = not_inspected(exc.message)
+    guest["seconds"] = round(time.monotonic() - started, 2)
+    if guest.get("interfaces"):
+        guest["pins"], guest["concerns"] = pins_for(guest["interfaces"], nics)
+    return guest
+
+
+def inspect_vm(vsphere, facts):
+    """inspect_source for a VM as vsphere_vm_info describes it (facts); read-only, the VM may run."""
+    files = {}
+    try:
+        disks = []
+        for disk in facts["disks"]:
+            if disk.get("rdm") or not disk.get("datastore"):
+                return not_inspected("disk '%s' is not a virtual disk on a datastore" % disk.get("label"))
+            if disk["datastore"] not in files:
+                files[disk["datastore"]] = vsphere.datastore_files(facts["datacenter"], disk["datastore"])
+            reader = files[disk["datastore"]]
+            disks.append({"files": reader, "extents": parse_descriptor(reader.read_text(disk["path"]), disk["path"])})
+        return inspect_source(vsphere, disks, facts.get("nics") or [])
+    except VmshiftError as exc:
+        return not_inspected(exc.message)
+    finally:
+        for reader in files.values():
+            reader.close()
 
 
 def inspect_datastore(urls, cookie, ca_path, validate_certs):

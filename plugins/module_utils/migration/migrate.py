@@ -35,18 +35,17 @@ from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.service impor
     state_name,
     volume_name,
 )
-from ansible_collections.vmshift.virt.plugins.module_utils.migration.assess import CRITICAL, assess
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.assess import CRITICAL, assess, virtio_lack
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import MIB, Journal, run_tool, transfer
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.guard import HostLock, SourceClaim, new_owner
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.guest import (
-    inspect_datastore, needs_virtio_drivers, pins_for, pins_text, tools_present, write_pins)
-from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import VsphereClient, ssl_context
-from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import DatastoreFiles, descriptor_cid, disk_reader, parse_descriptor
+    inspect_source, not_inspected, pins_text, tools_present, write_pins)
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import VsphereClient
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import descriptor_cid, disk_reader, parse_descriptor
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.source_vm import SourceVm, chosen_vm
 
 MIGRATION_NS = "https://vmshift.io/xmlns/libvirt/migration/1"
 LOCAL_POOL_TYPES = ("dir", "fs", "netfs")
-WINDOWS_PREFIX = "win"
 
 
 def mapped_nic(nic, network_map):
@@ -232,7 +231,7 @@ class Migration:
     def inspect_guest(self, vsphere, disks):
         """Read the guest on the source disks (OS, virtio drivers, network configuration) over HTTPS while the
         source may still run, before anything changes. A guest that cannot be read is migrated as before,
-        with the reason in the result."""
+        with the reason in the result (unless guest_inspection is always)."""
         mode = self.params["guest_inspection"]
         if mode == "never":
             return
@@ -241,26 +240,12 @@ class Migration:
                 raise InvalidInput(failed_to("migrate", "VM", self.source.facts["name"], "guest_inspection is always, "
                                              "but guestfish or nbdkit is not installed on this host (install "
                                              "libguestfs-tools and nbdkit, or set guest_inspection: auto)"))
-            self.guest = {"type": None, "inspected": False, "reason": "guestfish or nbdkit is not installed on this host"}
+            self.guest = not_inspected("guestfish or nbdkit is not installed on this host")
             return
-        started = time.monotonic()
-        extents = [d["extents"] for d in disks]
-        if any(len(e) != 1 or not e[0]["file"] or e[0]["offset"] for e in extents):
-            self.guest = {"type": None, "inspected": False, "reason": "a disk of several extents is not inspected"}
-        else:
-            urls = ["https://%s:%s%s" % (vsphere.hostname, vsphere.port, d["files"].url(e[0]["file"]))
-                    for d, e in zip(disks, extents)]
-            try:
-                self.guest = dict(inspect_datastore(urls, disks[0]["files"].cookie, vsphere.ca_path, vsphere.validate_certs),
-                                  inspected=True)
-            except OperationFailure as exc:
-                if mode == "always":
-                    raise
-                self.guest = {"type": None, "inspected": False, "reason": exc.message}
-        self.guest["seconds"] = round(time.monotonic() - started, 2)  # part of the preflight step
-        if self.guest.get("interfaces"):
-            self.pins, concerns = pins_for(self.guest["interfaces"], self.source.facts.get("nics") or [])
-            self.guest["pins"], self.guest["concerns"] = self.pins, concerns
+        self.guest = inspect_source(vsphere, disks, self.source.facts.get("nics") or [])  # part of the preflight step
+        if mode == "always" and not self.guest["inspected"]:
+            raise OperationFailure(failed_to("inspect", "VM", self.source.facts["name"], self.guest["reason"]))
+        self.pins = self.guest.get("pins") or []
 
     # ---- preflight: read-only, every blocker in one message ----
     def preflight(self, dom, pool, disks):
@@ -276,10 +261,12 @@ class Migration:
                             % (params["pool"], pool_type, pool_path))
         names, macs = self.host.view(self.target.conn, dom.UUIDString() if dom is not None else None)
         memory_needed = params["target_power_state"] == "running"
+        has_v2v = shutil.which("virt-v2v-in-place") is not None
         target = {"type": "libvirt", "network_map": params["network_map"] or {}, "existing_names": names,
                   "existing_macs": macs, "efi_available": self.efi_available(),
-                  "free_memory_mib": self.target.conn.getFreeMemory() // MIB if memory_needed else None}
-        vm = dict(facts, name=self.name)
+                  "free_memory_mib": self.target.conn.getFreeMemory() // MIB if memory_needed else None,
+                  "guest_conversion": params["guest_conversion"], "conversion_available": has_v2v}
+        vm = dict(facts, name=self.name, guest=self.guest)
         if self.params["overrides"].get("memory_mib"):
             vm["memory_mib"] = self.params["overrides"]["memory_mib"]
         used = [(params["network_map"] or {}).get(n.get("network")) for n in facts.get("nics") or []]
@@ -293,24 +280,6 @@ class Migration:
         results, _summary = assess([vm], target, "cold")
         problems.extend("%s (%s): fix: %s" % (c["message"], c["code"], c["fix"])
                         for c in results[0]["concerns"] if c["severity"] == CRITICAL)
-        conversion = params["guest_conversion"]
-        has_v2v = shutil.which("virt-v2v-in-place") is not None
-        # What the guest lacks to boot on virtio: from inspection when it found an OS, else from the guest OS
-        # vSphere reports.
-        seen = self.guest if self.guest and self.guest.get("type") else None
-        lacks = needs_virtio_drivers(seen) if seen else (
-            "a Windows guest has no virtio drivers until it is converted"
-            if (facts.get("guest_id") or "").startswith(WINDOWS_PREFIX) else None)
-        if conversion == "always" and not has_v2v:
-            problems.append("guest_conversion is always, but virt-v2v-in-place is not installed on this host "
-                            "(install virt-v2v, or set guest_conversion: never)")
-        if conversion == "auto" and lacks and not has_v2v:
-            problems.append("the guest would not boot on virtio: %s; install virt-v2v on this host so that it is "
-                            "converted" % lacks)
-        # (inspection does not look for a Windows guest's drivers: never is trusted for Windows)
-        if conversion == "never" and lacks and seen and seen["type"] == "linux":
-            problems.append("the guest would not boot on virtio: %s (inspection); set guest_conversion: auto to "
-                            "convert it, or add the virtio drivers to the guest first" % lacks)
         made = self.record.data.get("created", {}).get("files", [])
         for disk in disks:
             if disk["present"] and disk["path"] not in made:
@@ -327,7 +296,8 @@ class Migration:
                                        self.name, [n["mac"] for n in facts.get("nics") or [] if n.get("mac")])
         if problems:
             raise InvalidInput(failed_to("migrate", "VM", facts["name"], "; ".join(problems)), problems=problems, guest=self.guest)
-        return has_v2v and (conversion == "always" or (conversion == "auto" and bool(lacks)))
+        conversion = params["guest_conversion"]
+        return has_v2v and (conversion == "always" or (conversion == "auto" and bool(virtio_lack(vm)[0])))
 
     def efi_available(self):
         try:
@@ -519,9 +489,7 @@ class Migration:
 
         def files_for(datastore):
             if datastore not in files:
-                files[datastore] = DatastoreFiles(
-                    vsphere.hostname, vsphere.port, ssl_context(vsphere.validate_certs, vsphere.ca_path),
-                    vsphere.si._stub.cookie, facts["datacenter"], datastore)
+                files[datastore] = vsphere.datastore_files(facts["datacenter"], datastore)
             return files[datastore]
         disks = self.plan_disks(files_for, self.pool_dir(pool)[1])
         self.inspect_guest(vsphere, disks)  # on a resume too: the source may have changed, and its disk reads as well off

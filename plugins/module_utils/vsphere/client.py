@@ -17,6 +17,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.common.argspec import
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import AuthenticationFailure, InvalidInput, failed_to
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import Library
 from ansible_collections.vmshift.virt.plugins.module_utils.common.retry import retry_call
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import DatastoreFiles
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.errors import translate
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.fast_reader import retrieve_properties
 
@@ -78,6 +79,11 @@ class VsphereClient:
 
     def shared_session(self):
         return self.si._stub.version, self.si._stub.cookie
+
+    def datastore_files(self, datacenter, datastore):
+        """A reader of one datastore's files over HTTPS with this session (the caller closes it)."""
+        return DatastoreFiles(self.hostname, self.port, ssl_context(self.validate_certs, self.ca_path),
+                              self.si._stub.cookie, datacenter, datastore)
 
     @property
     def endpoint(self):

@@ -93,12 +93,13 @@ def worker_count(requested, selected):
     return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
 
 
-def discover_vms(params):
+def discover_vms(params, inspect=None):
+    """``inspect(client, facts)``: what to add as each VM's ``guest`` (vsphere_vm_info's guest_inspection)."""
     with without_cycle_collector(), VsphereClient.from_params(params) as client:
-        return discover_with(client, params)
+        return discover_with(client, params, inspect)
 
 
-def discover_with(client, params):
+def discover_with(client, params, inspect=None):
     started = time.monotonic()
     filters = dict((key, params.get(key)) for key in FILTERS)
     objects = retrieve_summary(client, summary_properties(filters))
@@ -122,13 +123,18 @@ def discover_with(client, params):
                                              [client.shared_session()] * workers)
                    for fact in part]
     vms.sort(key=lambda f: (f["name"] or "", f["moref"]))
+    inspected = time.monotonic()
+    for facts in vms if inspect else ():
+        facts["guest"] = inspect(client, facts)
     if vms:
         msg = "%d VMs found" % len(vms)
     else:
         msg = "no VM matched the filters (%s)" % ", ".join(
             "%s=%s" % (key, params[key]) for key in FILTERS if params.get(key) and key != "include_templates")
     timings = {"summary_seconds": round(summarised - started, 2),
-               "details_seconds": round(time.monotonic() - summarised, 2), "workers": workers}
+               "details_seconds": round(inspected - summarised, 2), "workers": workers}
+    if inspect:
+        timings["inspection_seconds"] = round(time.monotonic() - inspected, 2)
     result = {"changed": False, "vms": vms, "count": len(vms), "msg": msg, "timings": timings}
     if params.get("query"):
         result["query_result"] = project(vms, params["query"])

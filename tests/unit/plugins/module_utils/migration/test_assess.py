@@ -72,6 +72,42 @@ def test_target_rules(target, overrides, expected):
     assert (expected, "critical") in codes(assess_vm(vm(**overrides), target))
 
 
+# A Debian guest as inspection reads it from VMware (initramfs for pvscsi only, static address on ens192 by name).
+DEBIAN = {"inspected": True, "type": "linux", "distro": "debian", "virtio_block": False,
+          "initramfs": "/boot/initrd.img-6.1.0-40-amd64", "pins": [{"name": "ens192", "mac": "00:50:56:aa:bb:cc"}]}
+
+
+@pytest.mark.parametrize("guest,target,expected", [
+    (DEBIAN, {}, [("guest_converted", "info"), ("interface_names_pinned", "info")]),
+    (DEBIAN, {"conversion_available": False}, [("guest_needs_conversion", "critical"), ("interface_names_pinned", "info")]),
+    (DEBIAN, {"guest_conversion": "never"}, [("guest_needs_conversion", "critical"), ("interface_names_pinned", "info")]),
+    (dict(DEBIAN, virtio_block=True, pins=[]), {"guest_conversion": "always", "conversion_available": False},
+     [("conversion_unavailable", "critical")]),
+    (dict(DEBIAN, virtio_block=True, pins=[]), {"guest_conversion": "never"}, []),
+    ({"inspected": False, "type": None, "reason": "nbdkit: 401"}, {}, [("guest_not_inspected", "warning")]),
+    ({"inspected": True, "type": None, "reason": "no operating system found on the disks"}, {},
+     [("guest_os_not_found", "warning")]),
+    (dict(DEBIAN, virtio_block=True, pins=[], concerns=[
+        "the guest configures ens192, ens224 by name and the VM has 2 NICs: which MAC had ens224 is not known (VMware "
+        "Tools reports no NIC with its static address); pin each name to its MAC in the guest"]), {},
+     [("interface_names_unknown", "warning")]),
+])
+def test_guest_rules_from_inspection(guest, target, expected):
+    concerns = assess_vm(vm(guest=guest), dict(target, network_map={"vlan-93": "br93"}))
+    assert codes(concerns) == expected
+    for c in concerns:
+        assert c["message"] and c["fix"] and c["message"] != c["fix"]
+
+
+def test_without_inspection_the_guest_os_vsphere_reports_decides():
+    # a Windows guest lacks virtio drivers: converted by default, refused where no converter is
+    assert codes(assess_vm(vm(guest_id="windows2019srv_64Guest"))) == [("guest_converted", "info")]
+    assert codes(assess_vm(vm(guest_id="windows2019srv_64Guest"), {"conversion_available": False})) == [
+        ("guest_needs_conversion", "critical")]
+    # never is trusted for Windows: inspection does not look for its drivers
+    assert codes(assess_vm(vm(guest_id="windows2019srv_64Guest"), {"guest_conversion": "never"})) == []
+
+
 def test_capacity_is_used_up_in_order_and_blocked_vms_take_none():
     vms = [vm(name="a", disks=[{"label": "d", "datastore": "ds", "capacity_bytes": 60}]),
            vm(name="b", devices={"passthrough": ["gpu"]}, disks=[{"label": "d", "datastore": "ds", "capacity_bytes": 30}]),

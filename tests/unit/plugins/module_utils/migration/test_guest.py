@@ -119,3 +119,44 @@ def test_a_guest_without_virtio_needs_conversion_with_the_reason():
     assert guest.needs_virtio_drivers({"type": "linux", "virtio_block": True}) is None
     assert guest.needs_virtio_drivers({"type": "linux", "virtio_block": None}) is None
     assert "Windows" in guest.needs_virtio_drivers({"type": "windows"})
+
+
+class FakeFiles:
+    """A datastore reader with descriptors in memory (the real one is tested against the simulator)."""
+
+    def __init__(self, descriptors):
+        self.descriptors = descriptors
+        self.closed = False
+
+    def read_text(self, path):
+        return self.descriptors[path]
+
+    def close(self):
+        self.closed = True
+
+
+class FakeVsphere:
+    def __init__(self, files):
+        self.files = files
+
+    def datastore_files(self, datacenter, datastore):
+        return self.files
+
+
+SPLIT = ('# Disk DescriptorFile\ncreateType="twoGbMaxExtentFlat"\nRW 4194304 FLAT "a-s001.vmdk" 0\n'
+         'RW 4194304 FLAT "a-s002.vmdk" 0\n')
+
+
+def test_a_vm_that_cannot_be_read_is_reported_not_inspected_with_the_reason():
+    files = FakeFiles({"a/a.vmdk": SPLIT, "b/b.vmdk": "KDMV..."})
+    vsphere = FakeVsphere(files)
+    facts = {"datacenter": "DC1", "nics": [], "disks": [{"label": "Hard disk 1", "datastore": "ds1", "path": "a/a.vmdk"}]}
+    found = guest.inspect_vm(vsphere, facts)
+    assert (found["inspected"], found["reason"]) == (False, "a disk of several extents is not inspected")
+    assert files.closed
+    facts["disks"] = [{"label": "Hard disk 1", "datastore": "ds1", "path": "b/b.vmdk"}]
+    found = guest.inspect_vm(vsphere, facts)
+    assert not found["inspected"] and "sparse VMDK" in found["reason"]
+    facts["disks"] = [{"label": "Hard disk 2", "rdm": True, "datastore": "ds1", "path": "c/c.vmdk"}]
+    assert guest.inspect_vm(vsphere, facts) == {"type": None, "inspected": False,
+                                                "reason": "disk 'Hard disk 2' is not a virtual disk on a datastore"}
