@@ -6,6 +6,9 @@
 #
 # Single stages (the lab must be set up; `test` runs them all in this order):
 #   unit | smoke | integration | molecule | sanity | lint | build
+#
+#   tests/run.sh portability   the stages that need no lab (unit, sanity, lint, build), with their set-up,
+#                              in a Debian 13 tree (debootstrap, chroot): tests/portability.sh
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -94,7 +97,7 @@ stage_molecule() {
 }
 
 stage_sanity() {
-  say "ansible-test sanity (every test, empty ignore file)"
+  say "ansible-test sanity (every test, no ignore file)"
   copy_tree
   local pip_version
   pip_version=$(python -c 'from ansible_test._internal.python_requirements import get_venv_packages as g
@@ -126,7 +129,8 @@ stage_build() {
   if [[ "$(cat "$importer/.vmshift-stamp" 2>/dev/null)" != "$tools" ]]; then
     rm -rf "$importer" && python3 -m venv "$importer"
     # shellcheck disable=SC2086
-    "$importer/bin/pip" install -q --disable-pip-version-check $tools
+    "$importer/bin/pip" install -q --disable-pip-version-check $tools >"$LAB_DIR/log/importer-pip.log" 2>&1 \
+      || { tail -20 "$LAB_DIR/log/importer-pip.log"; return 1; }
     echo "$tools" >"$importer/.vmshift-stamp"
   fi
   printf '[galaxy-importer]\nRUN_ANSIBLE_TEST = False\nRUN_ANSIBLE_LINT = True\n' >"$out/galaxy-importer.cfg"
@@ -158,8 +162,23 @@ stage_demo() {
   (cd "$REPO" && ANSIBLE_PYTHON_INTERPRETER="$(command -v python)" ansible-playbook -i localhost, -c local playbooks/lab_demo.yml)
 }
 
+# Only what needs no lab service: the packages to build with, the venv, the simulator's build.
+tools_env() {
+  bash "$REPO/tests/lab/lab.sh" tools
+  export PATH="${VMSHIFT_VENV:-$REPO/.venv}/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$LINKED"
+  mkdir -p "$LINKED/ansible_collections/vmshift"
+  ln -sfn "$REPO" "$LINKED/ansible_collections/vmshift/virt"
+  PYV=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+}
+
 case "${1:-}" in
   demo) lab_env; stage_demo ;;
+  portability) bash "$REPO/tests/portability.sh" ;;
+  offline)
+    tools_env
+    echo "Debian $(cat /etc/debian_version), Python $PYV, $(go version | cut -d' ' -f3), the simulator built against"       "govmomi $(dpkg-query -W -f '${Version}' golang-github-vmware-govmomi-dev)"
+    for stage in unit sanity lint build; do timed "stage_$stage"; done
+    printf '%s\n' "${TIMES[@]}" ;;
   test)
     # Every test starts from the lab's model: a demo or a benchmark may have added VMs and objects.
     bash "$REPO/tests/lab/lab.sh" reset-estate

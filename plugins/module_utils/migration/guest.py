@@ -204,10 +204,10 @@ def pins_for(interfaces, nics):
         pins = [p for p in pins if p["mac"] not in shared]
     if not unknown:
         return pins, []
-    return pins, ["the guest configures %s by name and the VM has %d NICs: which MAC had %s is not known (VMware "
-                  "Tools reports no NIC with %s static address); pin each name to its MAC in the guest (a systemd "
-                  ".link file) before migrating" % (", ".join(named), len(macs), ", ".join(sorted(unknown)),
-                                                     "its" if len(unknown) == 1 else "their")]
+    text = ("the guest configures %s by name and the VM has %d NICs: which MAC had %s is not known (VMware Tools "
+            "reports no NIC with %s static address); pin each name to its MAC in the guest (a systemd .link file) "
+            "before migrating")
+    return pins, [text % (", ".join(named), len(macs), ", ".join(sorted(unknown)), "its" if len(unknown) == 1 else "their")]
 
 
 def pins_text(pins):
