@@ -39,11 +39,17 @@ for m in dev dev/pts proc sys; do
   mounted+=("$ROOT/$m")
 done
 cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
-# pip's settings and this machine's certificate bundle (the tree's own ca-certificates rewrites its copy)
+# pip's settings as this machine has them
 for f in /etc/pip.conf /etc/xdg/pip/pip.conf /etc/xdg/pip/constraints.txt; do
   if [[ -f "$f" ]]; then mkdir -p "$ROOT$(dirname "$f")" && cp "$f" "$ROOT$f"; fi
 done
-cp -L /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/vmshift-host-ca.crt"
+# This machine's trusted CAs join the tree's (its package index may be reached through a TLS proxy whose CA
+# only this machine trusts); ansible-test gives pip a clean environment, so the trust store is what counts.
+# (update-ca-certificates takes one certificate a file)
+rm -rf "$ROOT/usr/local/share/ca-certificates/vmshift-host" && mkdir -p "$ROOT/usr/local/share/ca-certificates/vmshift-host"
+awk -v dir="$ROOT/usr/local/share/ca-certificates/vmshift-host" \
+  '/BEGIN CERTIFICATE/{n++} n{print > (dir "/" n ".crt")}' /etc/ssl/certs/ca-certificates.crt
+if [[ -x "$ROOT/usr/sbin/update-ca-certificates" ]]; then chroot "$ROOT" update-ca-certificates >>"$LOG" 2>&1; fi
 
 # The collection as it would be committed, with a git history of its own (the stages copy what git tracks).
 dest="$ROOT/work/vmshift"
@@ -53,6 +59,6 @@ rm -rf "$dest" && mkdir -p "$dest"
 
 echo "running the offline stages in Debian $(cat "$ROOT/etc/debian_version") ($RELEASE)"
 chroot "$ROOT" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
-  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PIP_CERT=/etc/vmshift-host-ca.crt \
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   bash /work/vmshift/tests/run.sh offline
 echo "portability: Debian $(cat "$ROOT/etc/debian_version") ($RELEASE) passed the offline stages"

@@ -46,7 +46,8 @@ copy_tree() {
   rm -rf "$COLL"
   mkdir -p "$COLL"
   # What git tracks plus new files it does not ignore: the collection as it would be committed.
-  (cd "$REPO" && git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents {} "$COLL/" 2>/dev/null || true)
+  # (a file git tracks but the working tree has deleted is not copied: cp's error is expected)
+  (cd "$REPO" && { git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents {} "$COLL/" 2>/dev/null || true; })
   (cd "$COLL" && git init -q && git add -A && git -c user.email=ci@lab -c user.name=ci commit -qm tree)
 }
 
@@ -83,8 +84,10 @@ lab_guest_image: "$VMSHIFT_LAB_GUEST_IMAGE"
 kubeconfig: "$K8S_AUTH_KUBECONFIG"
 CFG
   # The targets pass credentials explicitly; none may leak in from this shell.
+  local targets
+  read -ra targets <<<"${VMSHIFT_TARGETS:-}"
   (cd "$COLL" && env -u VMWARE_HOST -u VMWARE_USER -u VMWARE_PASSWORD -u VMWARE_PORT -u VMWARE_VALIDATE_CERTS \
-    ansible-test integration --local --python "$PYV" --color no ${VMSHIFT_TARGETS:-})
+    ansible-test integration --local --python "$PYV" --color no "${targets[@]}")
 }
 
 stage_molecule() {
@@ -176,7 +179,8 @@ case "${1:-}" in
   portability) bash "$REPO/tests/portability.sh" ;;
   offline)
     tools_env
-    echo "Debian $(cat /etc/debian_version), Python $PYV, $(go version | cut -d' ' -f3), the simulator built against"       "govmomi $(dpkg-query -W -f '${Version}' golang-github-vmware-govmomi-dev)"
+    govmomi=$(dpkg-query -W -f '${Version}' golang-github-vmware-govmomi-dev)
+    echo "Debian $(cat /etc/debian_version), Python $PYV, $(go version | cut -d' ' -f3), simulator built with govmomi $govmomi"
     for stage in unit sanity lint build; do timed "stage_$stage"; done
     printf '%s\n' "${TIMES[@]}" ;;
   test)

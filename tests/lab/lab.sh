@@ -33,13 +33,14 @@ APT_PACKAGES=(
   qemu-system-x86 qemu-utils ovmf dnsmasq-base iproute2 genisoimage
   syslinux syslinux-common mtools dosfstools cpio
   openssl curl git python3-venv python3-dev openssh-server openssh-client iputils-ping
-  debootstrap fdisk e2fsprogs
+  debootstrap fdisk e2fsprogs shellcheck
   virt-v2v nbdkit libnbd-bin libguestfs-tools linux-image-amd64
 )
-# What `tools` needs: the venv (libvirt-python builds against libvirt-dev) and the simulator's build.
+# What `tools` needs: the venv (libvirt-python builds against libvirt-dev), the simulator's build, and the
+# real tools the unit tests and ansible-test sanity run (qemu-img, genisoimage and its isoinfo, shellcheck).
 TOOLS_PACKAGES=(
   golang-go golang-github-vmware-govmomi-dev libvirt-dev pkg-config gcc
-  python3-venv python3-dev git openssl ca-certificates
+  python3-venv python3-dev git openssl ca-certificates qemu-utils genisoimage shellcheck
 )
 
 log() { printf '[lab %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -80,7 +81,7 @@ setup_vcsim() {
   mkdir -p "$LAB_DIR/bin" "$LAB_DIR/gobuild"
   cp "$LAB_SRC/vcsim/main.go" "$LAB_DIR/gobuild/main.go"
   (cd "$LAB_DIR/gobuild" && GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$LAB_DIR/gocache" \
-    GOFLAGS= go build -o "$LAB_DIR/bin/vmshift-vcsim" main.go) >>"$LOG_DIR/build.log" 2>&1 \
+    GOFLAGS='' go build -o "$LAB_DIR/bin/vmshift-vcsim" main.go) >>"$LOG_DIR/build.log" 2>&1 \
     || die "simulator build failed, see $LOG_DIR/build.log"
   echo "$want" >"$LAB_DIR/bin/vcsim.stamp"
 }
