@@ -5,7 +5,7 @@
 #   tests/run.sh test          set up the lab and run every test (what CI runs)
 #
 # Single stages (the lab must be set up; `test` runs them all in this order):
-#   unit | smoke | integration | molecule | sanity | lint | build
+#   unit | smoke | integration | aap | molecule | sanity | lint | build
 #
 #   tests/run.sh portability   the stages that need no lab (unit, sanity, lint, build), with their set-up,
 #                              in a Debian 13 tree (debootstrap, chroot): tests/portability.sh
@@ -88,6 +88,11 @@ CFG
   read -ra targets <<<"${VMSHIFT_TARGETS:-}"
   (cd "$COLL" && env -u VMWARE_HOST -u VMWARE_USER -u VMWARE_PASSWORD -u VMWARE_PORT -u VMWARE_VALIDATE_CERTS \
     ansible-test integration --local --python "$PYV" --color no "${targets[@]}")
+}
+
+stage_aap() {
+  say "the playbooks as AAP job templates and a workflow (ansible-runner, against the lab)"
+  (cd "$REPO" && python -m pytest -q -p no:cacheprovider tests/aap)
 }
 
 stage_molecule() {
@@ -187,10 +192,10 @@ case "${1:-}" in
     # Every test starts from the lab's model: a demo or a benchmark may have added VMs and objects.
     bash "$REPO/tests/lab/lab.sh" reset-estate
     lab_env
-    for stage in unit smoke integration molecule sanity lint build; do timed "stage_$stage"; done
+    for stage in unit smoke integration aap molecule sanity lint build; do timed "stage_$stage"; done
     say "all test stages passed"
     printf '%s\n' "${TIMES[@]}"
-    echo "stages: 7 passed, 0 failed" ;;
-  unit | smoke | integration | molecule | sanity | lint | build) lab_env; "stage_$1" ;;
+    echo "stages: 8 passed, 0 failed" ;;
+  unit | smoke | integration | aap | molecule | sanity | lint | build) lab_env; "stage_$1" ;;
   *) sed -n '2,10p' "$0"; exit 2 ;;
 esac

@@ -1,0 +1,260 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The playbooks run as AAP runs a job template: through ansible-runner, in a private data directory.
+
+What AAP does, and what is done here the same way:
+- the project (the repository's playbooks) under project/, the inventory under inventory/, the survey's
+  answers and the job template's extra vars in env/extravars;
+- the collection installed from its built tarball, as the execution environment holds it;
+- credentials injected as their credential types inject them, never as extra vars: VMware vCenter as
+  VMWARE_HOST, VMWARE_USER, VMWARE_PASSWORD, VMWARE_VALIDATE_CERTS; a custom credential type for the
+  vCenter's CA (a file in the private data directory, VMWARE_CA_PATH) and port (VMWARE_PORT); Machine as
+  the user on the command line and the private key through ssh-agent (never a file);
+- ansible-runner's suppress_env_files, as AAP sets it, so the environment is not written to artifacts;
+- a workflow: plan_waves.yml, then migrate_wave.yml for wave 1 and wave 2, the plan carried from the
+  first job to the next through set_stats (the artifacts of the playbook_on_stats event), as a workflow
+  carries it;
+- the job events, as AAP stores and shows them, are checked: each wave's progress and outcome, the failed
+  VM named, and no secret in any event, artifact, file of the private data directory or stdout.
+
+Lab parts: the vSphere simulator, the lab's libvirt/KVM host reached over SSH (sshd on loopback with the
+lab key: the Machine credential), the busybox test guest; one VM is made to fail on purpose (the lab's
+libvirt hook refuses to start it) so the failure and its rollback show in the events.
+"""
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import ansible_runner
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+LAB = Path(os.environ.get("VMSHIFT_LAB_DIR", "/var/lib/vmshift-lab"))
+ESTATE = [  # name, tier, MAC
+    ("aap-web-db", "db", "00:50:56:a0:00:01"),
+    ("aap-crm-db", "db", "00:50:56:a0:00:02"),
+    ("aap-web-app", "app", "00:50:56:a0:00:03"),
+]
+FAILING = "aap-crm-db"
+VSPHERE = ("VMWARE_HOST", "VMWARE_PORT", "VMWARE_USER", "VMWARE_PASSWORD", "VMWARE_VALIDATE_CERTS", "VMWARE_CA_PATH")
+
+
+def lab_run(*argv):
+    subprocess.run(argv, check=True, capture_output=True, text=True)
+
+
+def remove_domain(name):
+    for cmd in (["virsh", "-q", "destroy", name], ["virsh", "-q", "undefine", name, "--nvram"]):
+        subprocess.run(cmd, capture_output=True)
+
+
+def ssh_port():
+    config = (LAB / "ssh" / "sshd_config").read_text()
+    return next(line.split()[1] for line in config.splitlines() if line.startswith("Port "))
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """What the credentials hold, taken out of this process's environment (the jobs inherit it): only a job's
+    credential injectors give them, as in AAP. The lab's kubeconfig and libvirt URI go too: nothing of the
+    lab's shell may make a job work that AAP would not."""
+    taken = {name: os.environ.pop(name, None) for name in VSPHERE + ("K8S_AUTH_KUBECONFIG", "LIBVIRT_DEFAULT_URI")}
+    yield dict(taken, ssh_key=(LAB / "ssh" / "id_ed25519").read_text())
+    os.environ.update({k: v for k, v in taken.items() if v is not None})
+
+
+@pytest.fixture(scope="module")
+def collections(tmp_path_factory):
+    """The collection as an execution environment holds it: built, and installed from the tarball."""
+    out = tmp_path_factory.mktemp("collection")
+    lab_run("ansible-galaxy", "collection", "build", str(REPO), "--output-path", str(out), "--force")
+    tarball = next(out.glob("vmshift-virt-*.tar.gz"))
+    lab_run("ansible-galaxy", "collection", "install", str(tarball), "-p", str(out / "installed"), "--offline", "--force")
+    return out / "installed"
+
+
+@pytest.fixture(scope="module")
+def estate(lab):
+    """Lab only: simulator VMs whose disks hold the test guest, none of them on the KVM host yet."""
+    env = dict(os.environ, **{k: lab[k] for k in VSPHERE if lab[k] is not None})
+    env["VMWARE_CA_PATH"] = os.environ["VMSHIFT_LAB_CA"]
+    for name, tier, mac in ESTATE:
+        remove_domain(name)
+        subprocess.run(["python", str(REPO / "tests/lab/workload.py"), "create", name, os.environ["VMSHIFT_LAB_GUEST_IMAGE"],
+                        "--mac", mac, "--attr", "tier=" + tier, "--attr", "app=" + name.split("-")[1]],
+                       check=True, capture_output=True, text=True, env=env)
+    for volume in (LAB / "pool").glob("aap-*"):
+        volume.unlink()
+    subprocess.run(["virsh", "-q", "pool-refresh", os.environ["VMSHIFT_LAB_POOL"]], check=True, capture_output=True)
+    fault = LAB / "fault" / ("start-" + FAILING)
+    fault.parent.mkdir(exist_ok=True)
+    fault.touch()
+    yield [name for name, _tier, _mac in ESTATE]
+    fault.unlink()
+    for name, _tier, _mac in ESTATE:  # the guests would take CPU from the stages after this one
+        remove_domain(name)
+
+
+class Controller:
+    """One AAP job run after another in a workflow, each in a private data directory of its own."""
+
+    def __init__(self, base, collections, lab):
+        self.base, self.collections, self.lab = base, collections, lab
+        self.jobs = []
+
+    def private_data_dir(self, ident, project):
+        pdd = self.base / ident
+        shutil.copytree(project, pdd / "project")
+        (pdd / "inventory").mkdir()
+        (pdd / "env").mkdir()
+        python = shutil.which("python")
+        # The inventory: the controller (the execution environment) and the KVM host, reached over SSH.
+        (pdd / "inventory" / "hosts").write_text(
+            "localhost ansible_connection=local ansible_python_interpreter=%s\n"
+            "lab-kvm ansible_host=127.0.0.1 ansible_port=%s ansible_python_interpreter=%s\n" % (python, ssh_port(), python))
+        # The custom credential type's file injector: the vCenter CA, a file of the private data directory.
+        shutil.copy(os.environ["VMSHIFT_LAB_CA"], pdd / "env" / "vcenter-ca.pem")
+        return pdd
+
+    def credentials(self, pdd):
+        """The environment the credential types inject (VMware vCenter; the custom CA-and-port type)."""
+        return {
+            "VMWARE_HOST": self.lab["VMWARE_HOST"], "VMWARE_USER": self.lab["VMWARE_USER"],
+            "VMWARE_PASSWORD": self.lab["VMWARE_PASSWORD"], "VMWARE_VALIDATE_CERTS": "True",
+            "VMWARE_PORT": self.lab["VMWARE_PORT"], "VMWARE_CA_PATH": str(pdd / "env" / "vcenter-ca.pem"),
+        }
+
+    def run(self, ident, playbook, extravars, project=REPO / "playbooks"):
+        pdd = self.private_data_dir(ident, project)
+        (pdd / "env" / "extravars").write_text(json.dumps(extravars))
+        events = []
+        envvars = dict(self.credentials(pdd), ANSIBLE_COLLECTIONS_PATH=str(self.collections),
+                       ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="True")
+        result = ansible_runner.run(
+            private_data_dir=str(pdd), ident=ident, playbook=playbook, envvars=envvars,
+            cmdline="-u root", ssh_key=self.lab["ssh_key"], suppress_env_files=True, quiet=True,
+            event_handler=lambda event: events.append(event) or True)
+        job = Job(ident, pdd, result, events)
+        self.jobs.append(job)
+        return job
+
+    def secrets(self):
+        key_lines = [line for line in self.lab["ssh_key"].splitlines() if line and not line.startswith("-----")]
+        return {"VMWARE_PASSWORD": self.lab["VMWARE_PASSWORD"], **{"ssh key line %d" % i: line for i, line in enumerate(key_lines)}}
+
+
+class Job:
+    def __init__(self, ident, pdd, result, events):
+        self.ident, self.pdd, self.result, self.events = ident, pdd, result, events
+        self.stdout = "".join(event.get("stdout", "") for event in events)
+
+    def event(self, kind, task):
+        return [e for e in self.events if e["event"] == kind and e.get("event_data", {}).get("task") == task]
+
+    def artifacts(self):
+        """What the job's playbook_on_stats carries on to the next job of a workflow (set_stats)."""
+        stats = [e for e in self.events if e["event"] == "playbook_on_stats"]
+        return stats[-1]["event_data"].get("artifact_data", {})
+
+    def outcome(self):
+        return [e["event_data"]["res"]["msg"] for e in self.event("runner_on_ok", "The wave's outcome")]
+
+
+def leaks(base, jobs, secrets):
+    """Where a secret shows: in an event as a job streamed it, or in any file under base (the private data
+    directories, the plan, the reports, the migration records). One file is left out: ansible-runner writes
+    the job's whole environment, credentials included, to artifacts/<job>/command (mode 0600) whatever it
+    is told; AAP deletes the private data directory, and that file with it, when the job ends."""
+    found = []
+    for job in jobs:
+        for event in job.events:
+            text = json.dumps(event)
+            found += ["%s: event %s (%s)" % (name, event.get("counter"), event["event"]) for name, value in secrets.items() if value in text]
+    for path in base.rglob("*"):
+        if path.is_file() and not path.is_symlink() and not (path.name == "command" and path.parent.parent.name == "artifacts"):
+            text = path.read_bytes().decode("utf-8", "replace")
+            found += ["%s: %s" % (name, path.relative_to(base)) for name, value in secrets.items() if value in text]
+    return found
+
+
+@pytest.fixture(scope="module")
+def workflow(tmp_path_factory, collections, lab, estate):
+    """plan_waves.yml -> migrate_wave.yml wave 1 -> migrate_wave.yml wave 2, as a workflow runs them."""
+    controller = Controller(tmp_path_factory.mktemp("aap"), collections, lab)
+    reports = controller.base / "reports"
+    survey = {
+        "plan_filters": {"names": ["aap-*"]},
+        "plan_targets": [{"name": "lab-kvm", "cpus": 4, "memory_mib": 4096, "storage_bytes": 10737418240}],
+        "plan_network_map": {"VM Network": os.environ["VMSHIFT_LAB_NETWORK"]},
+        "plan_constraints": {"order_attribute": "tier", "order": ["db", "app"], "max_vms_per_wave": 2},
+        "plan_dir": str(controller.base / "plan"),
+    }
+    plan = controller.run("plan", "plan_waves.yml", survey)
+    # The wave job template's extra vars (the KVM host's settings), and the workflow's artifacts.
+    template = {
+        "migration_wave_report_dir": str(reports),
+        "migration_wave_work_dir": str(controller.base / "migrations"),
+        "migration_wave_max_failed": 1,
+        "migration_wave_targets": {"lab-kvm": {
+            "pool": os.environ["VMSHIFT_LAB_POOL"], "domain_type": os.environ["VMSHIFT_LAB_DOMAIN_TYPE"],
+            "network_map": {"VM Network": {"network": os.environ["VMSHIFT_LAB_NETWORK"]}},
+            "guest_inspection": "never",  # the busybox test guest has no OS to inspect
+            "wait_for": "serial", "serial_log_dir": str(LAB / "log"), "serial_pattern": "VMSHIFT-GUEST-READY",
+            "wait_timeout": 180}},
+    }
+    waves = [controller.run("wave-%d" % n, "migrate_wave.yml", dict(template, wave=n, **plan.artifacts()))
+             for n in (1, 2)]
+    return controller, plan, waves
+
+
+def test_plan_job_passes_the_plan_on(workflow):
+    _controller, plan, _waves = workflow
+    assert plan.result.status == "successful", plan.stdout[-3000:]
+    waves = plan.artifacts()["vmshift_plan"]["waves"]
+    assert [sorted(vm["name"] for vm in wave["vms"]) for wave in waves] == [["aap-crm-db", "aap-web-db"], ["aap-web-app"]]
+
+
+def test_each_wave_shows_its_progress_and_outcome_naming_the_failed_vm(workflow):
+    _controller, _plan, (wave1, wave2) = workflow
+    assert wave1.result.status == "successful", wave1.stdout[-3000:]
+    assert wave2.result.status == "successful", wave2.stdout[-3000:]
+    # progress: the KVM host's job, delegated over SSH with the Machine credential's user, each VM's result in it
+    (job,) = wave1.event("runner_item_on_ok", "Run vm_migrate on each target host for its VMs")
+    res = job["event_data"]["res"]
+    assert res["_ansible_delegated_vars"] == {"ansible_host": "127.0.0.1", "ansible_port": int(ssh_port()), "ansible_user": "root"}
+    assert sorted((r.get("domain") or {}).get("name", "") for r in res["results"]) == ["", "aap-web-db"]
+    assert "rolled back" in res["msg"] and FAILING in res["msg"], res["msg"]
+    (outcome1,) = wave1.outcome()
+    assert outcome1.startswith("Wave 1: 1 migrated") and "1 failed ['%s']" % FAILING in outcome1, outcome1
+    (outcome2,) = wave2.outcome()
+    assert outcome2.startswith("Wave 2: 1 migrated") and "0 failed" in outcome2, outcome2
+    # what the user then checks on the KVM host: the migrated guests run, the failed one was rolled back
+    states = {name: subprocess.run(["virsh", "-q", "domstate", name], capture_output=True, text=True).stdout.strip()
+              for name in ("aap-web-db", "aap-web-app", FAILING)}
+    assert states == {"aap-web-db": "running", "aap-web-app": "running", FAILING: ""}, states
+
+
+def test_no_secret_in_any_event_artifact_or_stdout(workflow):
+    controller, _plan, _waves = workflow
+    assert len(controller.jobs) == 3
+    assert leaks(controller.base, controller.jobs, controller.secrets()) == []
+    assert all(j.stdout for j in controller.jobs)
+    # the one file left out above: ansible-runner's record of the environment, readable by its owner only
+    assert all(oct((j.pdd / "artifacts" / j.ident / "command").stat().st_mode & 0o777) == "0o600" for j in controller.jobs)
+
+
+def test_a_planted_secret_is_found(tmp_path, collections, lab):
+    """The check above can fail: a playbook that prints the password is caught in its events and stdout."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "leak.yml").write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.debug:\n        msg: \"{{ lookup('ansible.builtin.env', 'VMWARE_PASSWORD') }}\"\n")
+    controller = Controller(tmp_path / "jobs", collections, lab)
+    job = controller.run("leak", "leak.yml", {}, project=project)
+    assert job.result.status == "successful"
+    found = leaks(controller.base, controller.jobs, controller.secrets())
+    assert any(f.startswith("VMWARE_PASSWORD: event") for f in found), found
+    assert any("job_events" in f for f in found) and any(f.endswith("stdout") for f in found), found
