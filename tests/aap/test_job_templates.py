@@ -47,7 +47,7 @@ def lab_run(*argv):
 
 def remove_domain(name):
     for cmd in (["virsh", "-q", "destroy", name], ["virsh", "-q", "undefine", name, "--nvram"]):
-        subprocess.run(cmd, capture_output=True)
+        subprocess.run(cmd, capture_output=True, check=False)  # a domain that is not there is not an error here
 
 
 def ssh_port():
@@ -231,7 +231,7 @@ def test_each_wave_shows_its_progress_and_outcome_naming_the_failed_vm(workflow)
     (outcome2,) = wave2.outcome()
     assert outcome2.startswith("Wave 2: 1 migrated") and "0 failed" in outcome2, outcome2
     # what the user then checks on the KVM host: the migrated guests run, the failed one was rolled back
-    states = {name: subprocess.run(["virsh", "-q", "domstate", name], capture_output=True, text=True).stdout.strip()
+    states = {name: subprocess.run(["virsh", "-q", "domstate", name], capture_output=True, text=True, check=False).stdout.strip()
               for name in ("aap-web-db", "aap-web-app", FAILING)}
     assert states == {"aap-web-db": "running", "aap-web-app": "running", FAILING: ""}, states
 
