@@ -39,6 +39,14 @@ options:
     description: The nmstate desired state (C(interfaces), optional C(routes) and C(dns-resolver)).
     type: dict
     required: true
+  normalize:
+    description:
+      - Rewrite the bond key C(slaves), which nmstate 2.2.25 removed and current hosts refuse, to C(port), with a
+        warning. When false, a state with C(slaves) is refused before anything changes, naming the fix.
+      - The aliases nmstate still reads (C(bond) for C(link-aggregation), C(ports) for C(port), a bond mode by its
+        number or as C(lacp)) are always accepted, and written the way nmstate reports them.
+    type: bool
+    default: false
   probe_gateway:
     description: Ping the default gateway(s) found after the change.
     type: bool
@@ -115,6 +123,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.nmstate.host import a
 def main():
     argument_spec = dict(
         desired_state=dict(type="dict", required=True),
+        normalize=dict(type="bool", default=False),
         probe_gateway=dict(type="bool", default=True),
         probe_targets=dict(type="list", elements="str", default=[]),
         probe_timeout=dict(type="int", default=30),

@@ -47,6 +47,14 @@ options:
       - The nmstate desired state (C(interfaces), optional C(routes) and C(dns-resolver)), in the
         upstream YAML schema. Required with O(state=present).
     type: dict
+  normalize:
+    description:
+      - Rewrite the bond key C(slaves), which nmstate 2.2.25 removed and current clusters refuse, to C(port), with a
+        warning. When false, a state with C(slaves) is refused before anything changes, naming the fix.
+      - The aliases nmstate still reads (C(bond) for C(link-aggregation), C(ports) for C(port), a bond mode by its
+        number or as C(lacp)) are always accepted, and written the way nmstate reports them.
+    type: bool
+    default: false
   node_selector:
     description: 'Node labels that select the nodes, for example C({node-role.kubernetes.io/worker: ""}). All nodes when empty.'
     type: dict
@@ -147,6 +155,7 @@ def main():
     argument_spec.update(
         name=dict(type="str", required=True),
         desired_state=dict(type="dict"),
+        normalize=dict(type="bool", default=False),
         node_selector=dict(type="dict", default={}),
         max_unavailable=dict(type="raw"),
         state=dict(type="str", default="present", choices=["present", "absent"]),

@@ -24,7 +24,7 @@ import time
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import OperationFailure, failed_to
 from ansible_collections.vmshift.virt.plugins.module_utils.common.service import reports_changes
-from ansible_collections.vmshift.virt.plugins.module_utils.nmstate.validate import validate_desired_state
+from ansible_collections.vmshift.virt.plugins.module_utils.nmstate.validate import normalize_desired_state, validate_desired_state
 
 MARKER = "checkpoint.json"
 
@@ -39,7 +39,7 @@ def _ipv4_view(config):
 
 
 def _ports(config):
-    return sorted(p.get("name") if isinstance(p, dict) else p for p in (config.get("port") or config.get("slaves") or []))
+    return sorted(p.get("name") if isinstance(p, dict) else p for p in (config.get("port") or []))
 
 
 def interface_view(iface, keys):
@@ -205,5 +205,8 @@ class HostNetwork:
 
 
 def apply_host_network(params, check_mode):
+    params["desired_state"], warnings = normalize_desired_state(params["desired_state"], params["normalize"])
     validate_desired_state(params["desired_state"])  # shape errors before touching the host
-    return HostNetwork(params, check_mode).run()
+    result = HostNetwork(params, check_mode).run()
+    result["warnings"] = result.get("warnings", []) + warnings
+    return result

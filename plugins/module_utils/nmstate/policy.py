@@ -17,7 +17,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.service import reports_changes
 from ansible_collections.vmshift.virt.plugins.module_utils.common.waiter import Waiter
 from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient, conditions, merge_patch, true_condition
-from ansible_collections.vmshift.virt.plugins.module_utils.nmstate.validate import validate_desired_state
+from ansible_collections.vmshift.virt.plugins.module_utils.nmstate.validate import normalize_desired_state, validate_desired_state
 
 NNCP = ("nmstate.io/v1", "NodeNetworkConfigurationPolicy")
 NNCE = ("nmstate.io/v1beta1", "NodeNetworkConfigurationEnactment")
@@ -156,6 +156,10 @@ class PolicyService:
 
 
 def ensure_policy(params, check_mode):
+    warnings = []
     if params["state"] == "present":
+        params["desired_state"], warnings = normalize_desired_state(params["desired_state"], params["normalize"])
         validate_desired_state(params["desired_state"])  # shape errors before any connection
-    return PolicyService(KubeClient(params), params, check_mode).run()
+    result = PolicyService(KubeClient(params), params, check_mode).run()
+    result["warnings"] = result.get("warnings", []) + warnings
+    return result

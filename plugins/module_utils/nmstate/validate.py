@@ -5,6 +5,13 @@
 ethernet, bond, linux-bridge and vlan interfaces, MTU, IPv4/IPv6, routes and DNS, in the upstream
 YAML schema (https://nmstate.io/devel/yaml_api.html).
 
+The rules follow nmstate 2.2 as its Rust types read a state (rust/src/lib/ifaces/*.rs): the bond settings
+and options deny unknown fields, so ``slaves`` (an alias nmstate 2.2.25 removed) fails on current
+clusters and hosts; ``bond`` is an alias of ``link-aggregation`` and ``ports`` of ``port``; a bond mode
+may be given by its number or as ``lacp``; numeric fields (mtu, vlan id, prefix-length, bond and bridge
+options) read numbers given as strings. ``normalize_desired_state`` writes the aliases the way nmstate
+reports them (so the state compares with what a host reports) and, when asked, rewrites ``slaves``.
+
 Pure: no host, no cluster. Every problem names the interface and the field and says the fix; all of
 them are reported together, before anything is applied.
 """
@@ -13,23 +20,72 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import ipaddress
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
 
+NMSTATE_VERSION = "2.2"
 BOND_MODES = ("balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb")
+# What else nmstate reads as a bond mode: its number (as the kernel numbers them), and lacp.
+BOND_MODE_ALIASES = dict([(str(i), mode) for i, mode in enumerate(BOND_MODES)] + [("lacp", "802.3ad")])
 TYPES = ("ethernet", "bond", "linux-bridge", "vlan")
 STATES = ("up", "down", "absent")
 TOP_KEYS = ("interfaces", "routes", "dns-resolver")
 COMMON_KEYS = ("name", "type", "state", "mtu", "ipv4", "ipv6", "description", "mac-address", "profile-name",
                "identifier", "controller", "lldp", "ethtool", "accept-all-mac-addresses", "copy-mac-from")
-TYPE_KEYS = {"ethernet": ("ethernet",), "bond": ("link-aggregation",), "linux-bridge": ("bridge",), "vlan": ("vlan",)}
+TYPE_KEYS = {"ethernet": ("ethernet",), "bond": ("link-aggregation", "bond"), "linux-bridge": ("bridge",), "vlan": ("vlan",)}
 # Options that belong one level down, and where they go.
 BOND_OPTIONS = ("miimon", "updelay", "downdelay", "arp_interval", "arp_ip_target", "primary", "lacp_rate",
                 "xmit_hash_policy", "ad_select", "fail_over_mac", "all_slaves_active", "use_carrier")
 STP_KEYS = ("enabled", "forward-delay", "hello-time", "max-age", "priority")
 BRIDGE_OPTIONS = ("stp", "mac-ageing-time", "group-forward-mask", "hash-max", "multicast-snooping", "vlan-protocol")
 IFNAMSIZ = 15
+# Where a block or setting found in the wrong place belongs.
+BELONGS = {"bridge": "the interface (type linux-bridge), beside ipv4", "link-aggregation": "the interface (type bond), beside ipv4",
+           "bond": "the interface (type bond), as link-aggregation", "vlan": "the interface (type vlan), beside ipv4",
+           "mtu": "the interface, beside ipv4", "port": "link-aggregation or bridge",
+           "address": "ipv4 or ipv6", "dhcp": "ipv4 or ipv6", "autoconf": "ipv6", "enabled": "ipv4 or ipv6",
+           "ipv4": "the interface", "ipv6": "the interface", "options": "link-aggregation or bridge"}
+SLAVES_FIX = ("'slaves' was removed in nmstate 2.2.25 (bond settings deny unknown fields, so current hosts and clusters "
+              "refuse it): rename it to 'port', or set normalize: true to have it rewritten")
+
+
+def _misplaced(key, here):
+    """The message for a key that is not a setting of ``here``, saying where it belongs if it is known elsewhere."""
+    if key in BELONGS:
+        return "'%s' does not go under %s: it belongs under %s" % (key, here, BELONGS[key])
+    return None
+
+
+def normalize_desired_state(state, rewrite_removed=False):
+    """Return (state, warnings): a copy written the way nmstate reports a state, so it compares with a
+    host's or node's current state: ``bond`` as ``link-aggregation``, ``ports`` as ``port``, a bond mode
+    by its name. ``rewrite_removed`` also rewrites ``slaves`` to ``port``, with a warning; otherwise it is
+    left for validate_desired_state to refuse. Anything that is not a state is returned as it is."""
+    if not isinstance(state, dict) or not isinstance(state.get("interfaces"), list):
+        return state, []
+    state = copy.deepcopy(state)
+    warnings = []
+    for i, iface in enumerate(state["interfaces"]):
+        if not isinstance(iface, dict):
+            continue
+        if iface.get("type") == "bond" and "bond" in iface and "link-aggregation" not in iface:
+            iface["link-aggregation"] = iface.pop("bond")
+        for key in ("link-aggregation", "bridge"):
+            config = iface.get(key)
+            if not isinstance(config, dict):
+                continue
+            if "ports" in config and "port" not in config:
+                config["port"] = config.pop("ports")
+            if key == "link-aggregation" and rewrite_removed and "slaves" in config and "port" not in config:
+                config["port"] = config.pop("slaves")
+                warnings.append("interfaces[%d] '%s': link-aggregation.slaves rewritten to port (nmstate 2.2.25 removed "
+                                "slaves); write port in the source" % (i, iface.get("name")))
+            mode = config.get("mode") if key == "link-aggregation" else None
+            if not isinstance(mode, bool) and str(mode) in BOND_MODE_ALIASES:
+                config["mode"] = BOND_MODE_ALIASES[str(mode)]
+    return state, warnings
 
 
 class Problems:
@@ -52,13 +108,14 @@ def _int_like(value):
 
 
 def _ports(iface, key, problems, where):
-    """Port names of a bond or bridge: ``port`` (nmstate 2) or the older ``slaves`` (bond only)."""
+    """Port names of a bond or bridge (``port``; nmstate also reads ``ports``)."""
     config = iface.get(key) or {}
-    ports = config.get("port")
+    if "port" in config and "ports" in config:
+        problems.add(where, "%s has both 'port' and its alias 'ports'; keep one (port)" % key)
+    ports = config.get("port", config.get("ports"))
     if "slaves" in config:
-        if ports is not None:
-            problems.add(where, "%s has both 'port' and the older 'slaves'; keep one (port)" % key)
-        ports = config["slaves"]
+        problems.add(where, "%s.%s" % (key, SLAVES_FIX))
+        ports = config["slaves"] if ports is None else ports
     if ports is None:
         return None
     if not isinstance(ports, list):
@@ -85,7 +142,8 @@ def _check_ip(iface, family, problems, where):
                              "auto-gateway", "auto-routes", "auto-route-table-id", "auto-route-metric", "dhcp-send-hostname",
                              "dhcp-custom-hostname", "addr-gen-mode", "allow-extra-address", "token"}
     for key in sorted(unknown):
-        problems.add(where, "%s.%s is not an nmstate %s option (known: enabled, dhcp, address, ...)" % (family, key, family))
+        problems.add(where, _misplaced(key, family) or "%s.%s is not an nmstate %s option (known: enabled, dhcp, address, ...)"
+                     % (family, key, family))
     version = 4 if family == "ipv4" else 6
     addresses = config.get("address") or []
     if not isinstance(addresses, list):
@@ -116,18 +174,22 @@ def _check_ip(iface, family, problems, where):
 
 
 def _check_bond(iface, problems, where):
-    config = iface.get("link-aggregation")
+    if "bond" in iface and "link-aggregation" in iface:
+        problems.add(where, "has both 'link-aggregation' and its alias 'bond'; keep one (link-aggregation)")
+    config = iface.get("link-aggregation", iface.get("bond"))
     if not isinstance(config, dict):
         problems.add(where, "a bond needs link-aggregation: {mode: ..., port: [...]}")
         return None
     for key in sorted(set(config) & set(BOND_OPTIONS)):
         problems.add(where, "link-aggregation.%s is a bond option: put it under link-aggregation.options.%s" % (key, key))
-    unknown = set(config) - {"mode", "port", "slaves", "options", "ports-config"} - set(BOND_OPTIONS)
+    unknown = set(config) - {"mode", "port", "ports", "slaves", "options", "ports-config"} - set(BOND_OPTIONS)
     for key in sorted(unknown):
-        problems.add(where, "link-aggregation.%s is not a bond setting (known: mode, port, options)" % key)
+        problems.add(where, _misplaced(key, "link-aggregation") or
+                     "link-aggregation.%s is not a bond setting (known: mode, port, options, ports-config)" % key)
     mode = config.get("mode")
-    if mode not in BOND_MODES:
-        problems.add(where, "link-aggregation.mode %r is not a bond mode; use one of %s" % (mode, ", ".join(BOND_MODES)))
+    if mode not in BOND_MODES and (isinstance(mode, bool) or str(mode) not in BOND_MODE_ALIASES):
+        problems.add(where, "link-aggregation.mode %r is not a bond mode; use one of %s (or its number 0-6)"
+                     % (mode, ", ".join(BOND_MODES)))
     options = config.get("options") or {}
     if not isinstance(options, dict):
         problems.add(where, "link-aggregation.options must be a mapping, for example {miimon: 100}")
@@ -135,7 +197,7 @@ def _check_bond(iface, problems, where):
     for key in ("miimon", "updelay", "downdelay", "arp_interval"):
         if key in options and (_int_like(options[key]) is None or _int_like(options[key]) < 0):
             problems.add(where, "link-aggregation.options.%s %r must be a number of milliseconds" % (key, options[key]))
-    ports = _ports(iface, "link-aggregation", problems, where)
+    ports = _ports({"link-aggregation": config}, "link-aggregation", problems, where)
     if not ports and iface.get("state", "up") == "up":
         problems.add(where, "the bond has no port: list its NICs in link-aggregation.port")
     return ports or []
@@ -148,8 +210,8 @@ def _check_bridge(iface, problems, where):
         return []
     for key in sorted(set(config) & set(BRIDGE_OPTIONS)):
         problems.add(where, "bridge.%s is a bridge option: put it under bridge.options.%s" % (key, key))
-    for key in sorted(set(config) - {"options", "port"} - set(BRIDGE_OPTIONS)):
-        problems.add(where, "bridge.%s is not a linux-bridge setting (known: options, port)" % key)
+    for key in sorted(set(config) - {"options", "port", "ports"} - set(BRIDGE_OPTIONS)):
+        problems.add(where, _misplaced(key, "bridge") or "bridge.%s is not a linux-bridge setting (known: options, port)" % key)
     options = config.get("options") or {}
     stp = options.get("stp") if isinstance(options, dict) else None
     if stp is not None:
@@ -160,7 +222,7 @@ def _check_bridge(iface, problems, where):
                 problems.add(where, "bridge.options.stp.%s is not an STP option (known: %s)" % (key, ", ".join(STP_KEYS)))
             if "enabled" in stp and not isinstance(stp["enabled"], bool):
                 problems.add(where, "bridge.options.stp.enabled must be true or false")
-    for i, port in enumerate(config.get("port") or []):
+    for i, port in enumerate(config.get("port", config.get("ports")) or []):
         vlan = port.get("vlan") if isinstance(port, dict) else None
         if vlan:
             _check_port_vlan(vlan, problems, "%s bridge.port[%d]" % (where, i))
@@ -239,7 +301,7 @@ def validate_desired_state(state, known_interfaces=None):
                 if key in iface and other != kind:
                     problems.add(where, "'%s' belongs to a %s interface, not a %s" % (key, other, kind))
         for key in sorted(set(iface) - set(COMMON_KEYS) - set(k for keys in TYPE_KEYS.values() for k in keys)):
-            problems.add(where, "'%s' is not an interface setting here (see docs/nmstate.md)" % key)
+            problems.add(where, _misplaced(key, "an interface") or "'%s' is not an interface setting here (see docs/nmstate.md)" % key)
         if "mtu" in iface and not 68 <= (_int_like(iface["mtu"]) or 0) <= 65535:
             problems.add(where, "mtu %r is outside 68-65535" % iface["mtu"])
         _check_ip(iface, "ipv4", problems, where)

@@ -8,7 +8,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
-from ansible_collections.vmshift.virt.plugins.module_utils.nmstate.validate import validate_desired_state
+from ansible_collections.vmshift.virt.plugins.module_utils.nmstate.validate import normalize_desired_state, validate_desired_state
 
 BOND_ALB = {"name": "bond1", "type": "bond", "state": "up", "mtu": 1450, "ipv4": {"enabled": False},
             "link-aggregation": {"mode": "balance-alb", "options": {"miimon": "100"}, "port": ["eth2", "eth3"]}}
@@ -24,8 +24,13 @@ def state(*interfaces, **extra):
 
 GOOD = [
     ("bond balance-alb miimon '100' and a bridge over it", state(BOND_ALB, BRIDGE_ON_BOND)),
-    ("802.3ad bond with the older 'slaves' key", state({"name": "bond0", "type": "bond", "link-aggregation": {
-        "mode": "802.3ad", "slaves": ["eth0", "eth1"], "options": {"miimon": 100, "lacp_rate": "fast"}}})),
+    ("what nmstate 2.2 also reads: bond for link-aggregation, ports, mode by number, lacp, numbers as strings",
+     state({"name": "bond0", "type": "bond", "mtu": "9000", "bond": {"mode": 4, "ports": ["eth0", "eth1"],
+                                                                     "options": {"miimon": "100", "lacp_rate": "fast"}}},
+           {"name": "bond2", "type": "bond", "link-aggregation": {"mode": "lacp", "port": ["eth2"]}},
+           {"name": "v5", "type": "vlan", "vlan": {"base-iface": "bond0", "id": "5"}},
+           {"name": "br5", "type": "linux-bridge", "bridge": {"ports": [{"name": "v5"}]},
+            "ipv4": {"enabled": True, "address": [{"ip": "192.0.2.5", "prefix-length": "24"}]}})),
     ("every bond mode", state(*[{"name": "b%d" % i, "type": "bond", "link-aggregation": {"mode": m, "port": ["e%d" % i]}}
                                 for i, m in enumerate(["balance-rr", "active-backup", "balance-xor", "broadcast",
                                                        "802.3ad", "balance-tlb", "balance-alb"])])),
@@ -55,10 +60,23 @@ BAD = [
      "interfaces[0] 'bond1': link-aggregation.miimon is a bond option: put it under link-aggregation.options.miimon"),
     ("bond with no port", state({"name": "bond1", "type": "bond", "link-aggregation": {"mode": "active-backup"}}),
      "'bond1': the bond has no port: list its NICs in link-aggregation.port"),
+    ("slaves, which nmstate 2.2.25 removed", state({"name": "bond0", "type": "bond", "link-aggregation": {
+        "mode": "802.3ad", "slaves": ["eth0", "eth1"]}}),
+     "interfaces[0] 'bond0': link-aggregation.'slaves' was removed in nmstate 2.2.25 (bond settings deny unknown fields, "
+     "so current hosts and clusters refuse it): rename it to 'port', or set normalize: true"),
     ("bond with port and slaves", state({"name": "bond1", "type": "bond", "link-aggregation": {
-        "mode": "active-backup", "port": ["eth1"], "slaves": ["eth1"]}}), "has both 'port' and the older 'slaves'"),
-    ("unknown bond mode", state({"name": "bond1", "type": "bond", "link-aggregation": {"mode": "lacp", "port": ["e1"]}}),
-     "link-aggregation.mode 'lacp' is not a bond mode; use one of balance-rr, active-backup"),
+        "mode": "active-backup", "port": ["eth1"], "slaves": ["eth1"]}}), "'slaves' was removed in nmstate 2.2.25"),
+    ("link-aggregation and its alias bond", state({"name": "bond1", "type": "bond", "bond": {"mode": "1", "port": ["e1"]},
+                                                   "link-aggregation": {"mode": "1", "port": ["e1"]}}),
+     "has both 'link-aggregation' and its alias 'bond'; keep one (link-aggregation)"),
+    ("unknown bond mode", state({"name": "bond1", "type": "bond", "link-aggregation": {"mode": "lacp-fast", "port": ["e1"]}}),
+     "link-aggregation.mode 'lacp-fast' is not a bond mode; use one of balance-rr, active-backup"),
+    ("a bridge block under ipv4", state({"name": "br1", "type": "linux-bridge", "ipv4": {"enabled": False, "bridge": {"port": []}}}),
+     "interfaces[0] 'br1': 'bridge' does not go under ipv4: it belongs under the interface (type linux-bridge), beside ipv4"),
+    ("an address at the interface level", state({"name": "eth1", "type": "ethernet", "address": [{"ip": "192.0.2.5"}]}),
+     "'address' does not go under an interface: it belongs under ipv4 or ipv6"),
+    ("mtu under link-aggregation", state({"name": "bond1", "type": "bond", "link-aggregation": {
+        "mode": "active-backup", "port": ["e1"], "mtu": 9000}}), "'mtu' does not go under link-aggregation: it belongs under the interface"),
     ("miimon not a number", state({"name": "bond1", "type": "bond", "link-aggregation": {
         "mode": "active-backup", "port": ["e1"], "options": {"miimon": "often"}}}), "options.miimon 'often' must be a number"),
     ("vlan id 0", state({"name": "v0", "type": "vlan", "vlan": {"base-iface": "eth1", "id": 0}}), "'v0': vlan.id 0 is outside 1-4094"),
@@ -113,3 +131,25 @@ def test_ports_must_exist_where_applied_when_known():
     assert validate_desired_state(desired, known_interfaces={"eth0", "eth2", "eth3"}) == ["bond1", "br1"]
     with pytest.raises(InvalidInput, match="port 'eth3' is not defined in this state and does not exist on the target"):
         validate_desired_state(desired, known_interfaces={"eth0", "eth2"})
+
+
+def test_normalize_writes_the_aliases_as_nmstate_reports_them_and_leaves_the_input_alone():
+    given = state({"name": "bond0", "type": "bond", "bond": {"mode": "4", "ports": ["eth0"]}},
+                  {"name": "br0", "type": "linux-bridge", "bridge": {"ports": [{"name": "bond0"}]}})
+    out, warnings = normalize_desired_state(given)
+    assert out["interfaces"][0] == {"name": "bond0", "type": "bond", "link-aggregation": {"mode": "802.3ad", "port": ["eth0"]}}
+    assert out["interfaces"][1]["bridge"] == {"port": [{"name": "bond0"}]}
+    assert warnings == [] and "bond" in given["interfaces"][0]
+
+
+def test_slaves_is_rewritten_only_when_asked_and_then_with_a_warning():
+    given = state({"name": "bond0", "type": "bond", "link-aggregation": {"mode": "active-backup", "slaves": ["eth0", "eth1"]}})
+    kept, warnings = normalize_desired_state(given)
+    assert kept == given and warnings == []
+    with pytest.raises(InvalidInput, match="rename it to 'port'"):
+        validate_desired_state(kept)
+    out, warnings = normalize_desired_state(given, rewrite_removed=True)
+    assert out["interfaces"][0]["link-aggregation"] == {"mode": "active-backup", "port": ["eth0", "eth1"]}
+    assert warnings == ["interfaces[0] 'bond0': link-aggregation.slaves rewritten to port (nmstate 2.2.25 removed slaves); "
+                        "write port in the source"]
+    assert validate_desired_state(out) == ["bond0"]
