@@ -116,6 +116,15 @@ def render_domain(spec, domain_type, disks, serial_log=None, uuid=None, cloud_in
     return ET.tostring(dom, encoding="unicode")
 
 
+def render_volume(name, capacity, fmt):
+    """A storage volume's XML (ElementTree escapes what a name may hold, such as & or <)."""
+    vol = ET.Element("volume")
+    ET.SubElement(vol, "name").text = name
+    ET.SubElement(vol, "capacity", unit="bytes").text = str(int(capacity))
+    ET.SubElement(ET.SubElement(vol, "target"), "format", type=fmt)
+    return ET.tostring(vol, encoding="unicode")
+
+
 def _int(text, default=None):
     try:
         return int(text)

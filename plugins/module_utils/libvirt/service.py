@@ -31,6 +31,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.cloud_init im
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.domain_xml import (
     domain_view,
     render_domain,
+    render_volume,
     settle,
     validate_spec,
     views_differ,
@@ -251,10 +252,8 @@ class LibvirtVmService(VmService):
                 self.delete_volume(vol)
 
     def create_volume(self, pool, disk):
-        xml = ("<volume><name>%s</name><capacity unit='bytes'>%d</capacity>"
-               "<target><format type='%s'/></target></volume>") % (disk["vol_name"], disk["capacity"], disk["format"])
         try:
-            vol = pool.createXML(xml, 0)
+            vol = pool.createXML(render_volume(disk["vol_name"], disk["capacity"], disk["format"]), 0)
             image = (disk.get("source") or {}).get("image")
             if image:
                 self.upload(vol, image)

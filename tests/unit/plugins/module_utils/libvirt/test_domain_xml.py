@@ -4,6 +4,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import xml.etree.ElementTree as ET
+
 import pytest
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
@@ -11,6 +13,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.domain_xml import (
     domain_view,
     render_domain,
+    render_volume,
     settle,
     validate_spec,
     views_differ,
@@ -138,3 +141,10 @@ def test_a_domain_without_acpi_or_a_guest_agent_cannot_be_asked_to_shut_down():
                          "</channel></devices></domain>")
     assert not can_shut_down("<domain><features><apic/></features><devices><channel type='pty'><target type='virtio' "
                              "name='org.libguestfs.channel.0'/></channel></devices></domain>")
+
+
+def test_volume_xml_holds_any_name_libvirt_takes():
+    vol = ET.fromstring(render_volume("r&d <web>-disk0.qcow2", 10737418240, "qcow2"))
+    assert vol.findtext("name") == "r&d <web>-disk0.qcow2"
+    assert (vol.find("capacity").get("unit"), vol.findtext("capacity")) == ("bytes", "10737418240")
+    assert vol.find("target/format").get("type") == "qcow2"
