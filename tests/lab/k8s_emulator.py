@@ -52,6 +52,7 @@ RESOURCES = [
     ("forklift.konveyor.io/v1beta1/storagemaps", "StorageMap", True, ("status",)),
     ("forklift.konveyor.io/v1beta1/plans", "Plan", True, ("status",)),
     ("forklift.konveyor.io/v1beta1/migrations", "Migration", True, ("status",)),
+    ("forklift.konveyor.io/v1beta1/hooks", "Hook", True, ("status",)),
 ]
 VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"]
 KIND_BY_PLURAL = {r[0].rsplit("/", 1)[1]: r[1] for r in RESOURCES}
@@ -417,8 +418,8 @@ class StandInNmstate:
 
 class StandInMtv:
     """STAND-IN for the MTV (Forklift) controller. No disk is copied, no VM is converted: it plays the
-    status MTV writes. A Provider whose Secret exists is Ready; maps are Ready; a Plan is Ready once
-    its Provider and maps are. A Migration moves each VM through MTV's cold pipeline (Initialize,
+    status MTV writes. A Provider whose Secret exists is Ready; maps are Ready; a Hook is Ready with an
+    image or an AAP job template; a Plan is Ready once its Provider, maps and its VMs' Hooks are. A Migration moves each VM through MTV's cold pipeline (Initialize,
     DiskTransfer, ImageConversion, VirtualMachineCreation), one step per ``step`` seconds, then creates
     the KubeVirt VirtualMachine in the target namespace. A VM whose name starts with ``fail-`` fails
     at DiskTransfer, as a failed copy would (the stand-in's fault injection for tests); one whose name
@@ -472,12 +473,17 @@ class StandInMtv:
                 self.ready(obj, found is not None, "" if found else "secret %s not found" % secret.get("name"))
             elif kind in ("NetworkMap", "StorageMap"):
                 self.ready(obj, True)
+            elif kind == "Hook":
+                ok = bool(spec.get("image")) != bool((spec.get("aap") or {}).get("jobTemplateId"))
+                self.ready(obj, ok, "" if ok else "a hook needs an image or aap.jobTemplateId")
             elif kind == "Plan":
                 provider = self.get("providers", namespace, ((spec.get("provider") or {}).get("source") or {}).get("name"))
                 maps = [self.get(p, namespace, ((spec.get("map") or {}).get(k) or {}).get("name"))
                         for p, k in (("networkmaps", "network"), ("storagemaps", "storage"))]
-                ok = provider is not None and all(m is not None for m in maps) and bool(spec.get("vms"))
-                self.ready(obj, ok, "" if ok else "provider, maps or VMs missing")
+                hooks = [self.get("hooks", (ref.get("hook") or {}).get("namespace"), (ref.get("hook") or {}).get("name"))
+                         for vm in spec.get("vms") or [] for ref in vm.get("hooks") or []]
+                ok = provider is not None and all(m is not None for m in maps + hooks) and bool(spec.get("vms"))
+                self.ready(obj, ok, "" if ok else "provider, maps, hooks or VMs missing")
             elif kind == "Migration":
                 self.run_migration(obj, namespace, now)
 

@@ -25,6 +25,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import Kub
 
 API = "forklift.konveyor.io/v1beta1"
 DESTINATION = "host"  # the OpenShift cluster MTV runs on: MTV's own provider of that name
+HOOK_STEPS = {"pre": "PreHook", "post": "PostHook"}
 
 
 def secret_manifest(name, namespace, url, username, password, ca_data=None):
@@ -63,11 +64,63 @@ def storage_map_spec(provider, namespace, storage_map):
             "map": [{"source": {"name": ds}, "destination": {"storageClass": sc}} for ds, sc in sorted(storage_map.items())]}
 
 
-def plan_spec(provider, namespace, name, target_namespace, warm, vms):
-    return {"provider": pair(provider, namespace), "targetNamespace": target_namespace, "warm": bool(warm),
+def plan_spec(provider, namespace, name, target_namespace, vms, options, hooks=()):
+    """The Plan's spec. ``options``: type (cold, warm, live), preserve_static_ips, target_power_state,
+    migrate_shared_disks, skip_guest_conversion, transfer_network ('namespace/name' or a name in the target
+    namespace). A field is written only where it differs from MTV's own default, so a Plan compares the same
+    on MTV releases that do not know it. ``hooks``: the names of the plan's Hooks by step (pre, post)."""
+    kind = options.get("type") or "cold"
+    spec = {"provider": pair(provider, namespace), "targetNamespace": target_namespace, "type": kind,
             "map": {"network": {"name": name + "-network", "namespace": namespace},
                     "storage": {"name": name + "-storage", "namespace": namespace}},
-            "vms": [dict((k, v) for k, v in vm.items() if k in ("id", "name")) for vm in vms]}
+            "vms": []}
+    if kind == "warm":
+        spec["warm"] = True  # MTV releases before spec.type read only spec.warm (deprecated, superseded by type)
+    for key, field, default in (("preserve_static_ips", "preserveStaticIPs", False),
+                                ("migrate_shared_disks", "migrateSharedDisks", True),
+                                ("skip_guest_conversion", "skipGuestConversion", False)):
+        if options.get(key) is not None and bool(options[key]) != default:
+            spec[field] = bool(options[key])
+    if options.get("target_power_state") not in (None, "auto"):
+        spec["targetPowerState"] = options["target_power_state"]
+    if options.get("transfer_network"):
+        nad_ns, _sep, nad = options["transfer_network"].rpartition("/")
+        spec["transferNetwork"] = {"name": nad, "namespace": nad_ns or target_namespace}
+    refs = [{"step": HOOK_STEPS[step], "hook": {"name": hook, "namespace": namespace}} for step, hook in sorted(dict(hooks).items())]
+    for vm in vms:
+        entry = dict((k, v) for k, v in vm.items() if k in ("id", "name"))
+        if refs:
+            entry["hooks"] = refs
+        spec["vms"].append(entry)
+    return spec
+
+
+def hook_name(plan, step):
+    return "%s-%s" % (plan, step)
+
+
+def hook_manifest(plan, namespace, hook):
+    """A Hook: an image running a playbook in the cluster, or an AAP job template MTV launches."""
+    spec = {}
+    if hook.get("aap"):
+        aap = hook["aap"]
+        spec["aap"] = {"jobTemplateId": int(aap["job_template_id"])}
+        if aap.get("url"):
+            spec["aap"]["url"] = aap["url"]
+        if aap.get("token_secret"):
+            spec["aap"]["tokenSecret"] = {"name": aap["token_secret"], "namespace": namespace}
+        if aap.get("timeout"):
+            spec["aap"]["timeout"] = int(aap["timeout"])
+    else:
+        spec["image"] = hook["image"]
+        if hook.get("playbook"):
+            spec["playbook"] = base64.b64encode(hook["playbook"].encode("utf-8")).decode("ascii")
+    if hook.get("service_account"):
+        spec["serviceAccount"] = hook["service_account"]
+    if hook.get("deadline"):
+        spec["deadline"] = int(hook["deadline"])
+    return {"apiVersion": API, "kind": "Hook", "metadata": {"name": hook_name(plan, hook["step"]), "namespace": namespace},
+            "spec": spec}
 
 
 def vm_progress(migration):
@@ -150,8 +203,12 @@ class MtvService:
                      "spec": network_map_spec(provider, self.ns, p["network_map"])})
         self.ensure({"apiVersion": API, "kind": "StorageMap", "metadata": {"name": self.name + "-storage", "namespace": self.ns},
                      "spec": storage_map_spec(provider, self.ns, p["storage_map"])})
+        hooks = dict((hook["step"], hook_name(self.name, hook["step"])) for hook in p["hooks"])
+        for hook in p["hooks"]:
+            self.ensure(hook_manifest(self.name, self.ns, hook))
         self.ensure({"apiVersion": API, "kind": "Plan", "metadata": {"name": self.name, "namespace": self.ns},
-                     "spec": plan_spec(provider, self.ns, self.name, p["target_namespace"], p["warm"], p["vms"])})
+                     "spec": plan_spec(provider, self.ns, self.name, p["target_namespace"], p["vms"], p, hooks)})
+        self.delete([("Hook", hook_name(self.name, step)) for step in HOOK_STEPS if step not in hooks])  # hooks no longer asked for
         self.wait_ready("NetworkMap", self.name + "-network")
         self.wait_ready("StorageMap", self.name + "-storage")
         self.wait_ready("Plan", self.name)
@@ -192,14 +249,17 @@ class MtvService:
             self.client.patch(API, "Migration", migration["metadata"]["name"], self.ns, {"spec": {"cancel": [{"id": i} for i in ids]}})
         return {"changed": True, "actions": self.actions, "canceled": ids}
 
-    def remove(self):
-        migrations = [("Migration", m["metadata"]["name"]) for m in self.migrations()]
-        for kind, name in migrations + [("Plan", self.name), ("NetworkMap", self.name + "-network"),
-                                        ("StorageMap", self.name + "-storage")]:
+    def delete(self, objects):
+        for kind, name in objects:
             if self.client.get(API, kind, name, self.ns) is not None:
                 self.actions.append("delete %s %s" % (kind, name))
                 if not self.check_mode:
                     self.client.delete(API, kind, name, self.ns)
+
+    def remove(self):
+        self.delete([("Migration", m["metadata"]["name"]) for m in self.migrations()]
+                    + [("Plan", self.name), ("NetworkMap", self.name + "-network"), ("StorageMap", self.name + "-storage")]
+                    + [("Hook", hook_name(self.name, step)) for step in HOOK_STEPS])
         return {"changed": bool(self.actions), "actions": self.actions}
 
     def result(self, migration, msg):
@@ -213,8 +273,19 @@ def vsphere_url(vsphere):
 
 
 def check(params):
+    """Bad input named before anything is sent; resolves the deprecated ``warm`` into ``type``."""
+    warnings = []
+    if params.get("warm") is not None:
+        if params["type"] not in (None, "warm" if params["warm"] else "cold"):
+            raise InvalidInput("warm: %s contradicts type: %s; drop warm (deprecated, MTV reads type)" % (params["warm"], params["type"]))
+        params["type"] = "warm" if params["warm"] else "cold"
+        warnings.append("warm is deprecated (MTV deprecates spec.warm): use type: %s" % params["type"])
+    params["type"] = params["type"] or "cold"
+    steps = [h["step"] for h in params["hooks"]]
+    if len(set(steps)) != len(steps):
+        raise InvalidInput("hooks: one hook a step (pre, post); %s is given twice" % ", ".join(sorted(set(s for s in steps if steps.count(s) > 1))))
     if params["state"] != "present":
-        return
+        return warnings
     if not params["vms"]:
         raise InvalidInput("vms is empty: give the wave's VMs as [{id: vm-42}] or [{name: web-01}]")
     for i, vm in enumerate(params["vms"]):
@@ -228,8 +299,11 @@ def check(params):
     if not params["network_map"] or not params["storage_map"]:
         raise InvalidInput("network_map and storage_map are required: every port group to a NAD ('namespace/name') or 'pod', "
                            "every datastore to a storage class")
+    return warnings
 
 
 def run_mtv(params, check_mode):
-    check(params)
-    return MtvService(KubeClient(params), params, check_mode).run()
+    warnings = check(params)
+    result = MtvService(KubeClient(params), params, check_mode).run()
+    result["warnings"] = result.get("warnings", []) + warnings
+    return result
