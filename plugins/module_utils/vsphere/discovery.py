@@ -24,6 +24,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import without_cycle_collector
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import VsphereClient
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.errors import translate
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.fast_reader import fallback
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.vm_facts import (
     SUMMARY_PROPERTIES,
     TREE_PROPERTIES,
@@ -136,6 +137,8 @@ def discover_with(client, params, inspect=None):
     if inspect:
         timings["inspection_seconds"] = round(time.monotonic() - inspected, 2)
     result = {"changed": False, "vms": vms, "count": len(vms), "msg": msg, "timings": timings}
+    if fallback():
+        result["warnings"] = [fallback()]
     if params.get("query"):
         result["query_result"] = project(vms, params["query"])
     return result

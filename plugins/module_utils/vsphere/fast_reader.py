@@ -10,6 +10,11 @@ is parsed by the C ElementTree parser and turned into the same pyVmomi data obje
 and their types looked up once, the fields set directly. A fault (HTTP 500) is handed to pyVmomi's
 deserializer, so callers see the exceptions pyVmomi raises. Fields the installed pyVmomi does not know are
 skipped, as nothing here reads them.
+
+It relies on pyVmomi internals (the stub's request and connection methods, the type registry, the data
+classes' property lists). When the installed pyVmomi does not have them, or reading an answer trips over
+them, the process goes back to pyVmomi's own deserializer for good, slower but right, and ``fallback``
+says why (discovery turns it into one warning).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -164,9 +169,41 @@ class Reader:
         return obj
 
 
+# Why this process reads with pyVmomi's own deserializer (set at most once; forked workers inherit it).
+FALLBACK = []
+STUB_NEEDS = ("SerializeRequest", "GetConnection", "ReturnConnection", "DropConnections", "cookie", "versionId", "path", "version")
+SUPPORT_NEEDS = ("GetWsdlType", "GetWsdlNamespace", "DataObject", "ManagedObject", "Enum", "F_OPTIONAL")
+
+
+def unsupported(collector):
+    """What the fast path needs and this pyVmomi (or this collector's stub) lacks, or None."""
+    outer = getattr(collector, "_stub", None)
+    stub = getattr(outer, "soapStub", outer)
+    missing = (["collector._stub"] if outer is None else []) + (
+        [] if hasattr(collector, "_GetMethodInfo") else ["ManagedObject._GetMethodInfo"]) + (
+        ["stub." + name for name in STUB_NEEDS if outer is not None and not hasattr(stub, name)]) + (
+        ["VmomiSupport." + name for name in SUPPORT_NEEDS if not hasattr(VmomiSupport, name)]) + (
+        [] if hasattr(getattr(VmomiSupport, "DataObject", None), "_GetPropertyList") else ["DataObject._GetPropertyList"])
+    return "pyVmomi lacks %s" % ", ".join(missing) if missing else None
+
+
+def fallback():
+    """The warning to give once when this process reads with pyVmomi's own deserializer, or None."""
+    if not FALLBACK:
+        return None
+    return ("vSphere answers are read with pyVmomi's own deserializer, several times slower on a large estate: the installed "
+            "pyVmomi is not what the fast reader knows (%s); the pyVmomi range in requirements.txt is the tested one" % FALLBACK[0])
+
+
 def retrieve_properties(collector, method, args):
     """``collector.<method>(*args)`` (RetrievePropertiesEx or ContinueRetrievePropertiesEx) with the answer
-    read by Reader. Returns the RetrieveResult (or None)."""
+    read by Reader, or by pyVmomi when the fast path cannot be taken. Returns the RetrieveResult (or None)."""
+    if not FALLBACK:
+        why = unsupported(collector)
+        if why:
+            FALLBACK.append(why)
+    if FALLBACK:
+        return getattr(collector, method)(*args)
     outer = collector._stub
     stub = getattr(outer, "soapStub", outer)
     info = collector._GetMethodInfo(method)
@@ -187,7 +224,11 @@ def retrieve_properties(collector, method, args):
         raise fault
     if resp.status != 200:
         raise http_client.HTTPException("%s %s" % (resp.status, resp.reason))
-    return read_answer(data, outer, info.result, stub.version)
+    try:
+        return read_answer(data, outer, info.result, stub.version)
+    except (AttributeError, TypeError) as exc:  # internals that are there but not as they were
+        FALLBACK.append("reading an answer failed: %s: %s" % (type(exc).__name__, exc))
+        return SoapAdapter.SoapResponseDeserializer(outer).Deserialize(io.BytesIO(data), info.result)
 
 
 def read_answer(data, stub, result_type, version=None):

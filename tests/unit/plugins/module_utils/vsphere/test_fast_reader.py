@@ -12,6 +12,7 @@ import io
 from pyVmomi import SoapAdapter, SoapStubAdapter, VmomiSupport, vim, vmodl
 
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere import vm_facts
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere import fast_reader
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.fast_reader import read_answer
 
 from ansible_collections.vmshift.virt.tests.unit.plugins.module_utils.vsphere.test_vm_facts import estate
@@ -117,3 +118,41 @@ def test_an_answer_without_a_return_value_is_none():
     data = (b'<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>'
             b'<RetrievePropertiesExResponse xmlns="urn:vim25"></RetrievePropertiesExResponse></soapenv:Body></soapenv:Envelope>')
     assert read_answer(data, STUB, INFO.result) is None
+
+
+class Collector:
+    """A PropertyCollector as pyVmomi gives it, on a stub whose internals are not all there: its method answers
+    with ``data`` read by pyVmomi's own deserializer (what the call would do against a server)."""
+
+    def __init__(self, data, stub):
+        self._stub = stub
+        self.data = data
+
+    @staticmethod
+    def _GetMethodInfo(method):
+        return PC._GetMethodInfo(method)
+
+    def RetrievePropertiesEx(self, *args):
+        return SoapAdapter.SoapResponseDeserializer(STUB).Deserialize(io.BytesIO(self.data), INFO.result)
+
+
+def test_a_pyvmomi_without_the_internals_gives_the_same_facts_through_its_own_deserializer(monkeypatch):
+    monkeypatch.setattr(fast_reader, "FALLBACK", [])
+
+    class OlderStub:  # a stub of a pyVmomi that serializes requests some other way
+        version = STUB.version
+    data = answer(rich_estate())
+    got = fast_reader.retrieve_properties(Collector(data, OlderStub()), "RetrievePropertiesEx", [])
+    assert vm_facts.build_vms(as_objects(got), {101: "wave"}) == vm_facts.build_vms(
+        as_objects(read_answer(data, STUB, INFO.result)), {101: "wave"})
+    assert fast_reader.FALLBACK == ["pyVmomi lacks stub.SerializeRequest, stub.GetConnection, stub.ReturnConnection, "
+                                    "stub.DropConnections, stub.cookie, stub.versionId, stub.path"]
+    assert fast_reader.fallback().startswith("vSphere answers are read with pyVmomi's own deserializer")
+
+
+def test_the_type_registry_is_checked_too(monkeypatch):
+    monkeypatch.setattr(fast_reader, "FALLBACK", [])
+    monkeypatch.delattr(VmomiSupport, "F_OPTIONAL")
+    assert fast_reader.unsupported(Collector(b"", STUB)) == "pyVmomi lacks VmomiSupport.F_OPTIONAL"
+    monkeypatch.undo()
+    assert fast_reader.unsupported(Collector(b"", STUB)) is None and fast_reader.fallback() is None
