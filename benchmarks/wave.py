@@ -109,6 +109,7 @@ def main():
     urls = ["https://%s:%s/folder/%s-flat.vmdk?dcPath=%s&dsName=LocalDS_0" % (
         os.environ["VMWARE_HOST"], os.environ["VMWARE_PORT"], d["disk"].split("] ", 1)[1][:-5], d["datacenter"]) for d in disks]
     curls, synced, waves, reports, engines = [], [], [], [], {1: [], 4: []}
+    steps = {}  # step -> seconds, each VM of each round (the wave report's)
     used = dict(curl=[], wave=[], engine1=[], engine4=[])  # (user, system) CPU seconds per run
 
     def spent(since):
@@ -140,7 +141,11 @@ def main():
                                         os.path.join(REPO, "playbooks", "migrate_wave.yml")], os.environ["VMSHIFT_VENV"], env)
         waves.append(wave_s)
         used["wave"].append(spent(before))
-        reports.append(json.load(open(os.path.join(WORK, "reports", "wave-1.json")))["summary"]["counts"])
+        report = json.load(open(os.path.join(WORK, "reports", "wave-1.json")))
+        reports.append(report["summary"]["counts"])
+        for vm in report["vms"]:
+            for step in vm.get("steps") or []:
+                steps.setdefault(step["step"], []).append(step.get("seconds") or 0)
         # the next round starts from the same state: no domains or volumes, no records, the sources on
         cleanup(names)
         shutil.rmtree(os.path.join(WORK, "records"))
@@ -164,6 +169,9 @@ def main():
     print("  ratio wave / curl: %.2fx (goal <= 1.5x: %s); per round: %s" % (
         wave_s / curl_s, "met" if wave_s / curl_s <= 1.5 else "NOT met", ", ".join("%.2fx" % (w / c) for w, c in zip(waves, curls))))
     print("  ratio wave / (curl, then sync): %.2fx" % (wave_s / statistics.median(synced)))
+    # Where a VM's time goes in the wave (its steps as vm_migrate times them): what the wave adds to the copy.
+    print("  wave, a VM's steps (median / max s over VMs and rounds): " + ", ".join(
+        "%s %.2f / %.2f" % (name, statistics.median(secs), max(secs)) for name, secs in steps.items()))
     for name in names:
         subprocess.run([sys.executable, WORKLOAD, "delete", name], env=dict(os.environ, VMWARE_CA_PATH=CA), check=False)
     shutil.rmtree(WORK, ignore_errors=True)
