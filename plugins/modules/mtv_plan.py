@@ -83,8 +83,8 @@ options:
   preserve_static_ips:
     description:
       - Keep each guest's static IP addresses on its new NICs (MTV's C(preserveStaticIPs), done by its guest
-        conversion from what VMware Tools reports). On by default here (MTV's own default is off): a migrated VM
-        that loses its address is the failure users report most.
+        conversion from what VMware Tools reports). On by default here, where MTV's own default is off, since a
+        migrated VM that loses its address is the failure users report most.
     type: bool
     default: true
   target_power_state:

@@ -419,8 +419,9 @@ class StandInNmstate:
 class StandInMtv:
     """STAND-IN for the MTV (Forklift) controller. No disk is copied, no VM is converted: it plays the
     status MTV writes. A Provider whose Secret exists is Ready; maps are Ready; a Hook is Ready with an
-    image or an AAP job template; a Plan is Ready once its Provider, maps and its VMs' Hooks are. A Migration moves each VM through MTV's cold pipeline (Initialize,
-    DiskTransfer, ImageConversion, VirtualMachineCreation), one step per ``step`` seconds, then creates
+    image or an AAP job template; a Plan is Ready once its Provider, maps and its VMs' Hooks are. A
+    Migration moves each VM through MTV's cold pipeline (Initialize, DiskTransfer, ImageConversion,
+    VirtualMachineCreation), one step per ``step`` seconds, then creates
     the KubeVirt VirtualMachine in the target namespace. A VM whose name starts with ``fail-`` fails
     at DiskTransfer, as a failed copy would (the stand-in's fault injection for tests); one whose name
     starts with ``slow-`` takes a hundred times as long per step (a migration still running when a test

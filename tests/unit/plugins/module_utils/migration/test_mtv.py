@@ -55,8 +55,8 @@ def test_hooks_run_an_image_with_its_playbook_or_launch_an_aap_job_template():
     assert image["kind"] == "Hook" and image["metadata"] == {"name": "wave-1-pre", "namespace": "openshift-mtv"}
     assert base64.b64decode(image["spec"].pop("playbook")).decode() == "- hosts: localhost\n"
     assert image["spec"] == {"image": "quay.io/kubev2v/hook-runner", "deadline": 300, "serviceAccount": "hooks"}
-    aap = hook_manifest("wave-1", "openshift-mtv", {"step": "post", "aap": {"job_template_id": 42, "url": "https://aap",
-                                                                             "token_secret": "aap-token", "timeout": 600}})
+    hook = {"step": "post", "aap": {"job_template_id": 42, "url": "https://aap", "token_secret": "aap-token", "timeout": 600}}
+    aap = hook_manifest("wave-1", "openshift-mtv", hook)
     assert aap["spec"] == {"aap": {"jobTemplateId": 42, "url": "https://aap", "timeout": 600,
                                    "tokenSecret": {"name": "aap-token", "namespace": "openshift-mtv"}}}
 
