@@ -114,7 +114,10 @@ options:
     type: list
     elements: dict
   parallel:
-    description: With O(vms), how many migrations run at once.
+    description:
+      - With O(vms), how many migrations act at once (power off the source, copy, convert, define, start).
+      - As many more prepare behind them (the host lock, the preflight, the claim on the source and the second
+        it must settle), so a migration is ready to act when a slot frees.
     type: int
     default: 4
   parallel_per_source_host:

@@ -4,10 +4,11 @@
 """vm_migrate's service: one vSphere VM onto a libvirt/KVM host, step by step, each step recorded so a
 rerun knows where it stands, and everything this migration made rolled back when a step fails.
 
-Steps: preflight (read-only: every blocker) -> claim the source (guard.py: one run per VM) -> record the
-source power state -> power the source off -> record each disk's change markers (a resumed copy whose
-source changed starts over) -> copy and verify every disk -> guest conversion (optional) -> define the
-domain -> start and wait -> mark done (domain metadata and the note on the source).
+Steps: preflight (read-only: every blocker) -> claim the source (guard.py: one run per VM) -> in a batch,
+wait for a slot to act (CopySlots) -> record the source power state -> power the source off -> record each
+disk's change markers (a resumed copy whose source changed starts over) -> copy and verify every disk ->
+guest conversion (optional) -> define the domain -> start and wait -> mark done (domain metadata and the
+note on the source).
 
 The record lives in ``work_dir/<source instance UUID>/`` on the host that runs the module: the
 source's power state before the migration (written before the first change, so a crash cannot lose
@@ -24,6 +25,7 @@ import shutil
 import threading
 import time
 import xml.etree.ElementTree as ET
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import Conflict, InvalidInput, OperationFailure, VmshiftError, failed_to
@@ -178,8 +180,10 @@ class TargetHost:
 
 
 class Migration:
-    def __init__(self, params, check_mode, inventory=None, host=None, session=None):
+    def __init__(self, params, check_mode, inventory=None, host=None, session=None, slots=None, slot_key=None):
         self.params = params
+        self.slots = slots or CopySlots()  # a batch's: how many migrations act at once (see CopySlots)
+        self.slot_key = slot_key
         self.inventory = inventory  # the estate as SourceVm.inventory reads it, when a batch read it once
         self.host = host or TargetHost()  # shared by the migrations of a batch
         self.session = session  # the batch's vSphere session, joined (VsphereClient.shared_session)
@@ -507,6 +511,15 @@ class Migration:
     def migrate(self, dom, pool, disks, convert):
         self.claim.take()
         self.claim.confirm()  # before anything changes: a rival's claim written at the same moment shows by now
+        try:
+            with self.slots.slot(self.slot_key):
+                return self._act(dom, pool, disks, convert)
+        except NotStarted as stopped:
+            self.claim.release(self.claim.previous)  # nothing was done: the note as it was
+            return dict(self.result(dom, changed=False, msg=str(stopped)), not_started=True)
+
+    def _act(self, dom, pool, disks, convert):
+        """Everything that acts on the source and the target, once this migration has its slot."""
         state = self.source.power_state()
         was_on = state != "poweredOff"
         if "source_power_state" not in self.record.data:
@@ -644,6 +657,58 @@ def _rollback_text(rollback):
 # more streams only add contention: twenty 256 MiB disks copied five at a time by the engine alone took
 # 0.88x the time and 0.87x the CPU with one stream each as with four (median of 3 runs, 2 cores).
 COPY_STREAMS = 4
+AHEAD = 2  # a batch runs this many times its limits of migrations, the extra ones preparing (CopySlots)
+
+
+class NotStarted(Exception):
+    """A batch stopped (more than max_failed failed) while this migration waited for its slot."""
+
+
+class CopySlots:
+    """How many migrations of a batch act (power-off, copy, conversion, define, start) at once: ``parallel``,
+    and ``per_key`` with one key (the source's ESXi host). A batch starts migrations ahead of their slot, so
+    the part before acting (the lock, the preflight, the claim on the source and the settle second that must
+    pass before it is trusted) overlaps the copies before them instead of following them. Once more than
+    ``max_failed`` migrations failed, a migration still waiting does not start. Unlimited when made bare
+    (one migration)."""
+
+    def __init__(self, parallel=None, per_key=None, max_failed=None):
+        self.parallel, self.per_key, self.max_failed = parallel, per_key, max_failed
+        self.cond = threading.Condition()
+        self.acting = 0
+        self.by_key = {}
+        self.failed = 0
+
+    def stopped(self):
+        return self.max_failed is not None and self.failed > self.max_failed
+
+    def busy(self, key):
+        return ((self.parallel is not None and self.acting >= self.parallel)
+                or (self.per_key is not None and self.by_key.get(key, 0) >= self.per_key))
+
+    @contextmanager
+    def slot(self, key):
+        with self.cond:
+            while self.busy(key) and not self.stopped():
+                self.cond.wait()
+            if self.stopped():
+                raise NotStarted("not started: %d migrations failed, more than max_failed %d" % (self.failed, self.max_failed))
+            self.acting += 1
+            self.by_key[key] = self.by_key.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            with self.cond:
+                self.acting -= 1
+                self.by_key[key] -= 1
+                self.cond.notify_all()
+
+    def ended(self, result):
+        """A migration of the batch ended (acted, failed before acting, or never got its slot)."""
+        if result.get("failed"):
+            with self.cond:
+                self.failed += 1
+                self.cond.notify_all()
 
 
 def with_copy_workers(params):
@@ -661,12 +726,14 @@ def migrate_vm(params, check_mode):
     return Migration(params, check_mode).run()
 
 
-def one_migration(params, check_mode, inventory, host, session):
+def one_migration(params, check_mode, inventory, host, session, slots, slot_key):
     """A migration's result; a failure becomes a failed result (the others go on)."""
     try:
-        return Migration(params, check_mode, inventory, host, session).run()
+        result = Migration(params, check_mode, inventory, host, session, slots, slot_key).run()
     except VmshiftError as exc:
-        return dict(exc.details, failed=True, msg=exc.message, changed=bool(exc.details.get("changed")))
+        result = dict(exc.details, failed=True, msg=exc.message, changed=bool(exc.details.get("changed")))
+    slots.ended(result)
+    return result
 
 
 def run_limited(items, work, parallel, key=None, per_key=None, stop=None):
@@ -754,13 +821,17 @@ def migrate_many(params, check_mode):
         check_params(run)
     max_failed = params.get("max_failed")
     host = TargetHost()
+    per_key = params.get("parallel_per_source_host")
+    slots = CopySlots(params["parallel"], per_key, max_failed)
     # One login (or one clone of the controller's session, whose ticket is good once) for the whole batch:
     # each migration joins it over connections of its own.
     with VsphereClient.from_params(params) as vsphere:
         inventory = SourceVm.inventory(vsphere)  # one read of the estate for the whole batch
         session = vsphere.shared_session()
-        results = run_limited(runs, lambda run: one_migration(run, check_mode, inventory, host, session), params["parallel"],
-                              key=source_host_of(inventory), per_key=params.get("parallel_per_source_host"),
+        key = source_host_of(inventory)
+        # Twice the limits started: each acting migration has one preparing behind it (CopySlots).
+        results = run_limited(runs, lambda run: one_migration(run, check_mode, inventory, host, session, slots, key(run)),
+                              AHEAD * params["parallel"], key=key, per_key=per_key and AHEAD * per_key,
                               stop=None if max_failed is None else lambda done: sum(1 for r in done if r.get("failed")) > max_failed)
     final_states(params["uri"], results)
     failures = sum(1 for r in results if r is not None and r.get("failed"))

@@ -202,3 +202,58 @@ def test_run_limited_starts_nothing_more_once_stop_says_so():
     results = run_limited([1, 2, 3, 4], lambda item: {"failed": item <= 2}, parallel=1,
                           stop=lambda done: sum(1 for r in done if r["failed"]) > 1)
     assert results == [{"failed": True}, {"failed": True}, None, None]
+
+
+def test_copy_slots_let_migrations_prepare_ahead_but_act_within_the_limits():
+    import threading
+    import time
+
+    from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import CopySlots, run_limited
+    slots = CopySlots(parallel=2, per_key=1)
+    lock = threading.Lock()
+    now, peak, prepared = {"all": 0}, {"all": 0}, []
+
+    def work(item):
+        host, name = item
+        with lock:
+            prepared.append(name)  # the part before acting: lock, preflight, claim and its settle
+        with slots.slot(host):
+            with lock:
+                for k in ("all", host):
+                    now[k] = now.get(k, 0) + 1
+                    peak[k] = max(peak.get(k, 0), now[k])
+            time.sleep(0.05)
+            with lock:
+                now["all"] -= 1
+                now[host] -= 1
+        return name
+    items = [("a", 1), ("a", 2), ("b", 3), ("b", 4), ("c", 5), ("c", 6)]
+    assert run_limited(items, work, parallel=4, key=lambda item: item[0], per_key=2) == [1, 2, 3, 4, 5, 6]
+    assert peak == {"all": 2, "a": 1, "b": 1, "c": 1}
+
+
+def test_copy_slots_start_no_waiting_migration_once_too_many_failed():
+    import threading
+    import time
+
+    from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import CopySlots, NotStarted
+    slots = CopySlots(parallel=1, max_failed=0)
+    outcome = []
+
+    def waiting():
+        try:
+            with slots.slot("a"):
+                outcome.append("acted")
+        except NotStarted as exc:
+            outcome.append(str(exc))
+    with slots.slot("a"):  # the one acting fails, while another waits for its slot
+        waiter = threading.Thread(target=waiting)
+        waiter.start()
+        time.sleep(0.05)  # it waits for the slot
+        slots.ended({"failed": True})
+    waiter.join(5)
+    assert outcome == ["not started: 1 migrations failed, more than max_failed 0"]
+    with pytest.raises(NotStarted):  # and none that comes later
+        with slots.slot("b"):
+            pass
+    assert CopySlots().busy("any") is False  # one migration alone: no limit
