@@ -184,6 +184,7 @@ class Migration:
         self.params = params
         self.slots = slots or CopySlots()  # a batch's: how many migrations act at once (see CopySlots)
         self.slot_key = slot_key
+        self.acted = False  # whether it got its slot
         self.inventory = inventory  # the estate as SourceVm.inventory reads it, when a batch read it once
         self.host = host or TargetHost()  # shared by the migrations of a batch
         self.session = session  # the batch's vSphere session, joined (VsphereClient.shared_session)
@@ -520,6 +521,7 @@ class Migration:
 
     def _act(self, dom, pool, disks, convert):
         """Everything that acts on the source and the target, once this migration has its slot."""
+        self.acted = True
         state = self.source.power_state()
         was_on = state != "poweredOff"
         if "source_power_state" not in self.record.data:
@@ -669,8 +671,10 @@ class CopySlots:
     and ``per_key`` with one key (the source's ESXi host). A batch starts migrations ahead of their slot, so
     the part before acting (the lock, the preflight, the claim on the source and the settle second that must
     pass before it is trusted) overlaps the copies before them instead of following them. Once more than
-    ``max_failed`` migrations failed, a migration still waiting does not start. Unlimited when made bare
-    (one migration)."""
+    ``max_failed`` migrations failed, a migration still waiting does not start. A migration that fails before
+    its slot (in its preflight, say) is reported in its turn, as if it had waited for its slot first: a
+    batch that stopped reports it as not started, as when migrations did not prepare ahead. Unlimited when
+    made bare (one migration)."""
 
     def __init__(self, parallel=None, per_key=None, max_failed=None):
         self.parallel, self.per_key, self.max_failed = parallel, per_key, max_failed
@@ -688,6 +692,7 @@ class CopySlots:
 
     @contextmanager
     def slot(self, key):
+        """Wait for a slot; a migration that fails in it (an exception out of it) is counted before it frees."""
         with self.cond:
             while self.busy(key) and not self.stopped():
                 self.cond.wait()
@@ -695,19 +700,17 @@ class CopySlots:
                 raise NotStarted("not started: %d migrations failed, more than max_failed %d" % (self.failed, self.max_failed))
             self.acting += 1
             self.by_key[key] = self.by_key.get(key, 0) + 1
+        failed = False
         try:
             yield
+        except Exception:
+            failed = True
+            raise
         finally:
             with self.cond:
+                self.failed += failed
                 self.acting -= 1
                 self.by_key[key] -= 1
-                self.cond.notify_all()
-
-    def ended(self, result):
-        """A migration of the batch ended (acted, failed before acting, or never got its slot)."""
-        if result.get("failed"):
-            with self.cond:
-                self.failed += 1
                 self.cond.notify_all()
 
 
@@ -728,12 +731,20 @@ def migrate_vm(params, check_mode):
 
 def one_migration(params, check_mode, inventory, host, session, slots, slot_key):
     """A migration's result; a failure becomes a failed result (the others go on)."""
+    migration = Migration(params, check_mode, inventory, host, session, slots, slot_key)
     try:
-        result = Migration(params, check_mode, inventory, host, session, slots, slot_key).run()
+        return migration.run()
     except VmshiftError as exc:
-        result = dict(exc.details, failed=True, msg=exc.message, changed=bool(exc.details.get("changed")))
-    slots.ended(result)
-    return result
+        failure = exc
+    if not migration.acted:  # it failed before its slot (CopySlots): reported in its turn
+        try:
+            with slots.slot(slot_key):
+                raise failure
+        except NotStarted as stopped:
+            return {"changed": False, "not_started": True, "msg": str(stopped)}
+        except VmshiftError:
+            pass
+    return dict(failure.details, failed=True, msg=failure.message, changed=bool(failure.details.get("changed")))
 
 
 def run_limited(items, work, parallel, key=None, per_key=None, stop=None):

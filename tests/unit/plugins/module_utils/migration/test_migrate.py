@@ -246,11 +246,12 @@ def test_copy_slots_start_no_waiting_migration_once_too_many_failed():
                 outcome.append("acted")
         except NotStarted as exc:
             outcome.append(str(exc))
-    with slots.slot("a"):  # the one acting fails, while another waits for its slot
-        waiter = threading.Thread(target=waiting)
-        waiter.start()
-        time.sleep(0.05)  # it waits for the slot
-        slots.ended({"failed": True})
+    waiter = threading.Thread(target=waiting)
+    with pytest.raises(RuntimeError):
+        with slots.slot("a"):  # the one acting fails, while another waits for its slot
+            waiter.start()
+            time.sleep(0.05)
+            raise RuntimeError("the copy failed")
     waiter.join(5)
     assert outcome == ["not started: 1 migrations failed, more than max_failed 0"]
     with pytest.raises(NotStarted):  # and none that comes later
