@@ -25,7 +25,6 @@ import ipaddress
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
 
-NMSTATE_VERSION = "2.2"
 BOND_MODES = ("balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb")
 # What else nmstate reads as a bond mode: its number (as the kernel numbers them), and lacp.
 BOND_MODE_ALIASES = dict([(str(i), mode) for i, mode in enumerate(BOND_MODES)] + [("lacp", "802.3ad")])
