@@ -27,6 +27,8 @@ author:
 requirements:
   - nmstate (C(nmstatectl)) and NetworkManager on the host
   - ping (iputils) for the probes
+extends_documentation_fragment:
+  - vmshift.virt.nmstate
 attributes:
   check_mode:
     support: full
@@ -39,14 +41,6 @@ options:
     description: The nmstate desired state (C(interfaces), optional C(routes) and C(dns-resolver)).
     type: dict
     required: true
-  normalize:
-    description:
-      - Rewrite the bond key C(slaves), which nmstate 2.2.25 removed and current hosts refuse, to C(port), with a
-        warning. When false, a state with C(slaves) is refused before anything changes, naming the fix.
-      - The aliases nmstate still reads (C(bond) for C(link-aggregation), C(ports) for C(port), a bond mode by its
-        number or as C(lacp)) are always accepted, and written the way nmstate reports them.
-    type: bool
-    default: false
   probe_gateway:
     description: Ping the default gateway(s) found after the change.
     type: bool

@@ -29,6 +29,7 @@ description:
 author:
   - vmshift.virt maintainers (@vmshift)
 extends_documentation_fragment:
+  - vmshift.virt.nmstate
   - vmshift.virt.kubernetes
 attributes:
   check_mode:
@@ -47,14 +48,6 @@ options:
       - The nmstate desired state (C(interfaces), optional C(routes) and C(dns-resolver)), in the
         upstream YAML schema. Required with O(state=present).
     type: dict
-  normalize:
-    description:
-      - Rewrite the bond key C(slaves), which nmstate 2.2.25 removed and current clusters refuse, to C(port), with a
-        warning. When false, a state with C(slaves) is refused before anything changes, naming the fix.
-      - The aliases nmstate still reads (C(bond) for C(link-aggregation), C(ports) for C(port), a bond mode by its
-        number or as C(lacp)) are always accepted, and written the way nmstate reports them.
-    type: bool
-    default: false
   node_selector:
     description: 'Node labels that select the nodes, for example C({node-role.kubernetes.io/worker: ""}). All nodes when empty.'
     type: dict
