@@ -180,10 +180,10 @@ class TargetHost:
 
 
 class Migration:
-    def __init__(self, params, check_mode, inventory=None, host=None, session=None, slots=None, slot_key=None):
+    def __init__(self, params, check_mode, inventory=None, host=None, session=None, slots=None, turn=(0, None)):
         self.params = params
         self.slots = slots or CopySlots()  # a batch's: how many migrations act at once (see CopySlots)
-        self.slot_key = slot_key
+        self.turn = turn  # (its place in the batch, its source host): where it stands for a slot
         self.acted = False  # whether it got its slot
         self.inventory = inventory  # the estate as SourceVm.inventory reads it, when a batch read it once
         self.host = host or TargetHost()  # shared by the migrations of a batch
@@ -513,7 +513,7 @@ class Migration:
         self.claim.take()
         self.claim.confirm()  # before anything changes: a rival's claim written at the same moment shows by now
         try:
-            with self.slots.slot(self.slot_key):
+            with self.slots.slot(self.turn[1], self.turn[0]):
                 return self._act(dom, pool, disks, convert)
         except NotStarted as stopped:
             self.claim.release(self.claim.previous)  # nothing was done: the note as it was
@@ -682,6 +682,7 @@ class CopySlots:
         self.acting = 0
         self.by_key = {}
         self.failed = 0
+        self.queued = {}  # order -> key: started migrations that have not had their turn yet
 
     def stopped(self):
         return self.max_failed is not None and self.failed > self.max_failed
@@ -690,12 +691,30 @@ class CopySlots:
         return ((self.parallel is not None and self.acting >= self.parallel)
                 or (self.per_key is not None and self.by_key.get(key, 0) >= self.per_key))
 
-    @contextmanager
-    def slot(self, key):
-        """Wait for a slot; a migration that fails in it (an exception out of it) is counted before it frees."""
+    def join(self, order, key):
+        """A migration started (by the batch's scheduler, in the order given): slots go to the earliest first."""
         with self.cond:
-            while self.busy(key) and not self.stopped():
+            self.queued[order] = key
+
+    def leave(self, order):
+        """A migration ended; if it never took its turn, the ones after it no longer wait for it."""
+        with self.cond:
+            if self.queued.pop(order, None) is not None:
+                self.cond.notify_all()
+
+    def waits(self, order, key):
+        """Whether the migration ``order`` must wait: no slot for its key, or an earlier one could take it."""
+        return self.busy(key) or any(o < order and not self.busy(k) for o, k in self.queued.items())
+
+    @contextmanager
+    def slot(self, key, order=0):
+        """Wait for a slot (in the order the migrations started, as far as the limits allow); a migration that
+        fails in it (an exception out of it) is counted before it frees."""
+        with self.cond:
+            while self.waits(order, key) and not self.stopped():
                 self.cond.wait()
+            self.queued.pop(order, None)
+            self.cond.notify_all()
             if self.stopped():
                 raise NotStarted("not started: %d migrations failed, more than max_failed %d" % (self.failed, self.max_failed))
             self.acting += 1
@@ -729,29 +748,32 @@ def migrate_vm(params, check_mode):
     return Migration(params, check_mode).run()
 
 
-def one_migration(params, check_mode, inventory, host, session, slots, slot_key):
+def one_migration(params, check_mode, inventory, host, session, slots, turn):
     """A migration's result; a failure becomes a failed result (the others go on)."""
-    migration = Migration(params, check_mode, inventory, host, session, slots, slot_key)
+    migration = Migration(params, check_mode, inventory, host, session, slots, turn)
     try:
-        return migration.run()
-    except VmshiftError as exc:
-        failure = exc
-    if not migration.acted:  # it failed before its slot (CopySlots): reported in its turn
         try:
-            with slots.slot(slot_key):
-                raise failure
-        except NotStarted as stopped:
-            return {"changed": False, "not_started": True, "msg": str(stopped)}
-        except VmshiftError:
-            pass
-    return dict(failure.details, failed=True, msg=failure.message, changed=bool(failure.details.get("changed")))
+            return migration.run()
+        except VmshiftError as exc:
+            failure = exc
+        if not migration.acted:  # it failed before its slot (CopySlots): reported in its turn
+            try:
+                with slots.slot(turn[1], turn[0]):
+                    raise failure
+            except NotStarted as stopped:
+                return {"changed": False, "not_started": True, "msg": str(stopped)}
+            except VmshiftError:
+                pass
+        return dict(failure.details, failed=True, msg=failure.message, changed=bool(failure.details.get("changed")))
+    finally:
+        slots.leave(turn[0])  # one that ended without its turn (already migrated, check mode) holds up no other
 
 
-def run_limited(items, work, parallel, key=None, per_key=None, stop=None):
+def run_limited(items, work, parallel, key=None, per_key=None, stop=None, started=None):
     """``work(item)`` for each item on threads: at most ``parallel`` at once and at most ``per_key`` with the
     same ``key(item)``, started in order as the limits allow (no batches: a slot that frees is filled at
-    once). Once ``stop(results so far)`` is true nothing more starts. Returns the results in the order of
-    ``items``, None for an item never started."""
+    once). Once ``stop(results so far)`` is true nothing more starts. ``started(index, item)`` is called as each
+    is started, in order. Returns the results in the order of ``items``, None for an item never started."""
     results = [None] * len(items)
     groups = [key(item) if key else None for item in items]
     pending = list(range(len(items)))
@@ -767,6 +789,8 @@ def run_limited(items, work, parallel, key=None, per_key=None, stop=None):
                     continue
                 pending.remove(index)
                 counts[groups[index]] = counts.get(groups[index], 0) + 1
+                if started is not None:
+                    started(index, items[index])
                 running[pool.submit(work, items[index])] = index
             if not running:
                 break
@@ -840,10 +864,12 @@ def migrate_many(params, check_mode):
         inventory = SourceVm.inventory(vsphere)  # one read of the estate for the whole batch
         session = vsphere.shared_session()
         key = source_host_of(inventory)
+        turns = dict((id(run), (i, key(run))) for i, run in enumerate(runs))
         # Twice the limits started: each acting migration has one preparing behind it (CopySlots).
-        results = run_limited(runs, lambda run: one_migration(run, check_mode, inventory, host, session, slots, key(run)),
+        results = run_limited(runs, lambda run: one_migration(run, check_mode, inventory, host, session, slots, turns[id(run)]),
                               AHEAD * params["parallel"], key=key, per_key=per_key and AHEAD * per_key,
-                              stop=None if max_failed is None else lambda done: sum(1 for r in done if r.get("failed")) > max_failed)
+                              stop=None if max_failed is None else lambda done: sum(1 for r in done if r.get("failed")) > max_failed,
+                              started=lambda i, run: slots.join(*turns[id(run)]))
     final_states(params["uri"], results)
     failures = sum(1 for r in results if r is not None and r.get("failed"))
     results = [r if r is not None else {"changed": False, "not_started": True, "msg": "not started: %d migrations failed, "

@@ -258,3 +258,28 @@ def test_copy_slots_start_no_waiting_migration_once_too_many_failed():
         with slots.slot("b"):
             pass
     assert CopySlots().busy("any") is False  # one migration alone: no limit
+
+
+def test_copy_slots_go_in_the_order_the_migrations_started_as_far_as_the_limits_allow():
+    import threading
+    import time
+
+    from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import CopySlots
+    slots = CopySlots(parallel=1, per_key=1)
+    log = []
+    for order, key in ((0, "a"), (1, "b"), (2, "a"), (3, "c")):
+        slots.join(order, key)
+
+    def act(key, order):
+        with slots.slot(key, order):
+            log.append(order)
+    later = threading.Thread(target=act, args=("b", 1))
+    later.start()
+    time.sleep(0.05)
+    assert log == []  # prepared first, but the migration started before it still prepares
+    act("a", 0)
+    later.join(5)
+    assert log == [0, 1]
+    slots.leave(2)  # ended without acting (already migrated): the one after it does not wait for it
+    act("c", 3)
+    assert log == [0, 1, 3]
