@@ -106,9 +106,8 @@ def _int_like(value):
     return None
 
 
-def _ports(iface, key, problems, where):
-    """Port names of a bond or bridge (``port``; nmstate also reads ``ports``)."""
-    config = iface.get(key) or {}
+def _ports(config, key, problems, where):
+    """Port names of a bond's or bridge's settings ``config`` (under ``key``): ``port``; nmstate also reads ``ports``."""
     if "port" in config and "ports" in config:
         problems.add(where, "%s has both 'port' and its alias 'ports'; keep one (port)" % key)
     ports = config.get("port", config.get("ports"))
@@ -196,7 +195,7 @@ def _check_bond(iface, problems, where):
     for key in ("miimon", "updelay", "downdelay", "arp_interval"):
         if key in options and (_int_like(options[key]) is None or _int_like(options[key]) < 0):
             problems.add(where, "link-aggregation.options.%s %r must be a number of milliseconds" % (key, options[key]))
-    ports = _ports({"link-aggregation": config}, "link-aggregation", problems, where)
+    ports = _ports(config, "link-aggregation", problems, where)
     if not ports and iface.get("state", "up") == "up":
         problems.add(where, "the bond has no port: list its NICs in link-aggregation.port")
     return ports or []
@@ -225,7 +224,7 @@ def _check_bridge(iface, problems, where):
         vlan = port.get("vlan") if isinstance(port, dict) else None
         if vlan:
             _check_port_vlan(vlan, problems, "%s bridge.port[%d]" % (where, i))
-    return _ports(iface, "bridge", problems, where) or []
+    return _ports(config, "bridge", problems, where) or []
 
 
 def _check_port_vlan(vlan, problems, where):
