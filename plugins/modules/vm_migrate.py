@@ -113,6 +113,38 @@ options:
         has taken (the first to pass its preflight keeps it), so two VMs never write the same volumes.
     type: list
     elements: dict
+    suboptions:
+      name:
+        description: The source VM's name. Exactly one of O(vms[].name), O(vms[].moref), O(vms[].uuid).
+        type: str
+      moref:
+        description: The source VM's managed object id.
+        type: str
+      uuid:
+        description: The source VM's instance UUID or BIOS UUID.
+        type: str
+      overrides:
+        description: This VM's target values, in place of O(overrides) (not merged with it).
+        type: dict
+        suboptions:
+          name:
+            description: The domain name, and the prefix of its volumes' names.
+            type: str
+          cpu:
+            description: C(sockets), C(cores), C(threads).
+            type: dict
+          memory_mib:
+            description: Memory in MiB.
+            type: int
+          firmware:
+            description: C(type) (V(bios) or V(efi)) and C(secure_boot).
+            type: dict
+          machine:
+            description: The machine type, for example V(q35).
+            type: str
+      serial_log:
+        description: This VM's console log file, in place of O(serial_log).
+        type: path
   parallel:
     description:
       - With O(vms), how many migrations act at once (power off the source, copy, convert, define, start).
@@ -147,11 +179,26 @@ options:
     default: {}
   overrides:
     description:
-      - Target values instead of the source's, in the neutral VM spec's keys (docs/vm_spec.md).
-      - C(name) (the domain name), C(cpu) (C(sockets), C(cores), C(threads)), C(memory_mib),
-        C(firmware) (C(type) V(bios) or V(efi), C(secure_boot)), C(machine).
+      - Target values instead of the source's, in the neutral VM spec's keys (docs/vm_spec.md); checked as
+        M(vmshift.virt.libvirt_vm) checks a spec, before any connection.
     type: dict
     default: {}
+    suboptions:
+      name:
+        description: The domain name, and the prefix of its volumes' names.
+        type: str
+      cpu:
+        description: C(sockets), C(cores), C(threads).
+        type: dict
+      memory_mib:
+        description: Memory in MiB.
+        type: int
+      firmware:
+        description: C(type) (V(bios) or V(efi)) and C(secure_boot).
+        type: dict
+      machine:
+        description: The machine type, for example V(q35).
+        type: str
   target_power_state:
     description: The target domain's power state at the end. The source stays powered off either way.
     type: str
@@ -395,8 +442,12 @@ from ansible_collections.vmshift.virt.plugins.module_utils.common.argspec import
 )
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import run_module
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LIBVIRT
-from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import migrate_vm
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.batch import migrate_vm
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import PYVMOMI
+
+
+OVERRIDES = dict(name=dict(type="str"), cpu=dict(type="dict"), memory_mib=dict(type="int"), firmware=dict(type="dict"),
+                 machine=dict(type="str"))
 
 
 def main():
@@ -409,14 +460,17 @@ def main():
         name=dict(type="str"),
         moref=dict(type="str"),
         uuid=dict(type="str"),
-        vms=dict(type="list", elements="dict"),
+        vms=dict(type="list", elements="dict", options=dict(
+            name=dict(type="str"), moref=dict(type="str"), uuid=dict(type="str"),
+            overrides=dict(type="dict", options=OVERRIDES), serial_log=dict(type="path"),
+        ), mutually_exclusive=[("name", "moref", "uuid")], required_one_of=[("name", "moref", "uuid")]),
         parallel=dict(type="int", default=4),
         parallel_per_source_host=dict(type="int"),
         max_failed=dict(type="int"),
         pool=dict(type="str", default="default"),
         disk_format=dict(type="str", default="qcow2", choices=["qcow2", "raw"]),
         network_map=dict(type="dict", default={}),
-        overrides=dict(type="dict", default={}),
+        overrides=dict(type="dict", default={}, options=OVERRIDES),
         target_power_state=dict(type="str", default="running", choices=["running", "stopped"]),
         guest_conversion=dict(type="str", default="auto", choices=["auto", "always", "never"]),
         guest_inspection=dict(type="str", default="auto", choices=["auto", "always", "never"]),

@@ -10,7 +10,7 @@ import uuid
 
 import libvirt
 
-from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import final_states
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.batch import final_states
 
 URI = os.environ["LIBVIRT_DEFAULT_URI"]
 

@@ -42,8 +42,8 @@ class Library:
 def without_cycle_collector(active=True):
     """Python's cycle collector off (when ``active``) while a large, acyclic result is built (reference
     counting still frees every object). The collector walks all live objects each time enough new ones
-    exist: building the facts of 10,000 VMs (millions of objects, none in a cycle) it took a third of the
-    time (measured with benchmarks/discovery.py). Not for long runs that make cycles (exceptions, threads)."""
+    exist, which for facts of thousands of VMs (millions of objects, none in a cycle) is much of the time
+    (docs/design.md, "Why each speed decision"). Not for long runs that make cycles (exceptions, threads)."""
     enabled = gc.isenabled()
     if active:
         gc.disable()

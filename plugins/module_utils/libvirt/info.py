@@ -11,7 +11,7 @@ import fnmatch
 
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LibvirtClient, libvirt
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.domain_xml import domain_view, spec_from_view
-from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.service import RUNNING_STATES, domain_addresses, state_name
+from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.target import RUNNING_STATES, domain_addresses, state_name
 
 
 def domain_facts(dom):

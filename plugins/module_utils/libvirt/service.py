@@ -9,11 +9,9 @@ __metaclass__ = type
 
 import hashlib
 import os
-import re
 import shutil
 import struct
 import tempfile
-import time
 import xml.etree.ElementTree as ET
 
 from ansible.module_utils.urls import open_url
@@ -28,17 +26,22 @@ from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import
 from ansible_collections.vmshift.virt.plugins.module_utils.common.service import VmService, reports_changes
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.client import LibvirtClient, libvirt, libvirt_error, translate
 from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.cloud_init import build_seed_iso, seed_digest, seed_files
-from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.domain_xml import (
-    domain_view,
-    render_domain,
-    render_volume,
-    settle,
-    validate_spec,
-    views_differ,
+from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.domain_xml import domain_view, render_domain, render_volume, validate_spec
+from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.target import (
+    RUNNING_STATES,
+    VOLUME_EXTENSIONS,
+    converge_definition,
+    missing_networks,
+    pool_path,
+    serial_offset,
+    start,
+    state_name,
+    stop,
+    undefine,
+    volume_name,
+    wait_for_guest,
 )
 
-RUNNING_STATES = ("running", "paused", "blocked", "pmsuspended")
-VOLUME_EXTENSIONS = {"qcow2": "qcow2", "raw": "img"}  # volume format -> file name extension
 UPLOAD_CHUNK = 4 * 1024 * 1024
 
 
@@ -49,49 +52,6 @@ def image_format_and_size(path):
     if header[:4] == b"QFI\xfb":
         return "qcow2", struct.unpack(">Q", header[24:32])[0]
     return "raw", os.path.getsize(path)
-
-
-def volume_name(vm, disk, fmt):
-    """The volume libvirt_vm makes for a disk: <vm>-<disk>.qcow2, or .img for raw."""
-    return "%s-%s.%s" % (vm, disk, VOLUME_EXTENSIONS[fmt])
-
-
-def pool_path(pool, vol_name):
-    """Where a volume of that name lives (or will) in a directory pool."""
-    return os.path.join(ET.fromstring(pool.XMLDesc()).findtext("target/path"), vol_name)
-
-
-def domain_addresses(dom, sources):
-    """Guest IP addresses from the given sources (DHCP lease, guest agent), loopback and link-local
-    left out; [] when none of them knows yet."""
-    found = set()
-    for source in sources:
-        try:
-            ifaces = dom.interfaceAddresses(source, 0)
-        except libvirt_error():
-            continue  # no agent (yet), or no lease (yet): not an error
-        found.update(a["addr"] for i in ifaces.values() for a in (i.get("addrs") or [])
-                     if not a["addr"].startswith(("127.", "::1", "fe80")))
-    return sorted(found)
-
-
-def state_name(dom):
-    if dom is None:
-        return "undefined"
-    code = dom.state()[0]
-    return {
-        libvirt.VIR_DOMAIN_RUNNING: "running", libvirt.VIR_DOMAIN_PAUSED: "paused",
-        libvirt.VIR_DOMAIN_SHUTDOWN: "running", libvirt.VIR_DOMAIN_SHUTOFF: "shutoff",
-        libvirt.VIR_DOMAIN_CRASHED: "crashed", libvirt.VIR_DOMAIN_PMSUSPENDED: "pmsuspended",
-        libvirt.VIR_DOMAIN_BLOCKED: "blocked",
-    }.get(code, "unknown")
-
-
-def can_shut_down(xml):
-    """Whether a shutdown request can reach the guest of this domain XML: ACPI, or a guest agent channel."""
-    root = ET.fromstring(xml)
-    return root.find("features/acpi") is not None or any(
-        target.get("name") == "org.qemu.guest_agent.0" for target in root.findall("devices/channel/target"))
 
 
 class LibvirtVmService(VmService):
@@ -145,18 +105,11 @@ class LibvirtVmService(VmService):
             resolved.append(dict(disk, vol_name=volume_name(self.name, disk["name"], fmt), format=fmt,
                                  capacity=size, bus=bus))
         nics = self.spec.get("nics") or []
-        if any(n.get("bridge") for n in nics):
-            interfaces = self.client.host_interfaces()
-            for i, nic in enumerate(nics):
-                if nic.get("bridge") and nic["bridge"] not in interfaces:
-                    problems.append("spec.nics[%d]: bridge '%s' does not exist on %s; create it (host_network) or "
-                                    "map the NIC to an existing bridge" % (i, nic["bridge"], self.params["uri"]))
-        if any(n.get("network") for n in nics):
-            networks = self.client.networks()
-            for i, nic in enumerate(nics):
-                if nic.get("network") and nic["network"] not in networks:
-                    problems.append("spec.nics[%d]: libvirt network '%s' does not exist on %s; known: %s"
-                                    % (i, nic["network"], self.params["uri"], ", ".join(sorted(networks)) or "none"))
+        missing, networks = missing_networks(self.client, nics)
+        fixes = {"bridge": ("bridge", "create it (host_network) or map the NIC to an existing bridge"),
+                 "network": ("libvirt network", "known: %s" % (", ".join(sorted(networks)) or "none"))}
+        problems.extend("spec.nics[%d]: %s '%s' does not exist on %s; %s" % (i, fixes[kind][0], name, self.params["uri"], fixes[kind][1])
+                        for i, kind, name in missing)
         if any(n.get("mac") for n in nics):
             used = self.client.macs_in_use(dom.UUIDString() if dom is not None else None)
             problems.extend("spec.nics[%d].mac %s is already used by domain '%s' on %s; choose another MAC or leave it out "
@@ -273,48 +226,22 @@ class LibvirtVmService(VmService):
     def ensure_defined(self, dom, disks, seed):
         desired_xml = render_domain(self.spec, self.params["domain_type"], disks, self.params.get("serial_log"),
                                     uuid=dom.UUIDString() if dom is not None else None, cloud_init_iso=seed)
-        desired = domain_view(desired_xml)
-        before = domain_view(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)) if dom is not None else {}
-        if dom is not None and not views_differ(desired, before):
-            return dom, before, before
-        self.actions.append("define domain" if dom is None else "redefine domain")
-        if self.check_mode:
-            return dom, before, settle(desired, before)
-        try:
-            dom = self.client.conn.defineXML(desired_xml)
-        except libvirt_error() as exc:
-            raise translate(exc, "define", "domain", self.name)
-        return dom, before, domain_view(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        dom, before, after, action = converge_definition(self.client, self.name, desired_xml, dom, self.check_mode)
+        if action:
+            self.actions.append(action)
+        return dom, before, after
 
     # ---- power ----
     def start(self, dom):
         self.actions.append("start domain")
         if self.check_mode or dom is None:
             return
-        try:
-            dom.create()
-        except libvirt_error() as exc:
-            raise translate(exc, "start", "domain", self.name)
+        start(dom, self.name)
 
     def stop(self, dom):
         self.actions.append("stop domain")
-        if self.check_mode:
-            return
-        try:
-            if not can_shut_down(dom.XMLDesc(0)):
-                # Without ACPI or a guest agent channel no shutdown request reaches the guest: waiting is in vain.
-                self.actions.append("destroy domain (no ACPI and no guest agent: it cannot shut down gracefully)")
-                dom.destroy()
-                return
-            dom.shutdown()
-            deadline = time.monotonic() + self.params["shutdown_timeout"]
-            while time.monotonic() < deadline and state_name(dom) in RUNNING_STATES:
-                time.sleep(1)
-            if state_name(dom) in RUNNING_STATES:
-                self.actions.append("destroy domain after %ds graceful shutdown timeout" % self.params["shutdown_timeout"])
-                dom.destroy()
-        except libvirt_error() as exc:
-            raise translate(exc, "stop", "domain", self.name)
+        if not self.check_mode:
+            self.actions.extend(stop(dom, self.name, self.params["shutdown_timeout"], self.waiter))
 
     def ensure_power(self, dom, want):
         running = state_name(dom) in RUNNING_STATES
@@ -330,37 +257,10 @@ class LibvirtVmService(VmService):
             self.stop(dom)
         return False
 
-    # ---- wait for the guest ----
-    def probe_for(self, dom, serial_offset):
-        """(probe, predicate, description) for the chosen wait."""
-        wait_for = self.params["wait_for"]
-        if wait_for == "running":
-            return (lambda: state_name(dom)), (lambda state: state == "running"), "domain '%s' to run" % self.name
-        if wait_for == "serial":
-            pattern = re.compile(self.params["serial_pattern"])
-            path = self.params["serial_log"]
-
-            def serial_line():
-                if not os.path.exists(path):
-                    return None
-                with open(path, "rb") as f:
-                    f.seek(serial_offset)
-                    for line in f.read().decode("utf-8", "replace").splitlines():
-                        if pattern.search(line):
-                            return line.strip()
-                return None
-            return serial_line, bool, "'%s' on the serial console of '%s'" % (self.params["serial_pattern"], self.name)
-        source = {"ip": libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
-                  "agent": libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT}[wait_for]
-        what = "%s of '%s'" % ("a DHCP lease" if wait_for == "ip" else "the guest agent", self.name)
-        return (lambda: domain_addresses(dom, [source])), bool, what
-
-    def wait(self, dom, serial_offset):
-        if self.params["wait_for"] == "none" or dom is None or self.check_mode:
+    def wait(self, dom, offset):
+        if dom is None or self.check_mode:
             return None
-        probe, predicate, description = self.probe_for(dom, serial_offset)
-        dummy, value, elapsed = self.waiter.wait(probe, predicate, self.params["wait_timeout"], description, interval=1.0)
-        return {"for": self.params["wait_for"], "result": value, "seconds": round(elapsed, 1)}
+        return wait_for_guest(self.waiter, dom, self.name, self.params, offset)
 
     @reports_changes
     def run(self):
@@ -387,14 +287,13 @@ class LibvirtVmService(VmService):
 
     def converge_power(self, dom, state, before, after):
         want = "restarted" if state == "restarted" else ("running" if wants_running(self.spec, state) else "shutoff")
-        serial_log = self.params.get("serial_log")
-        serial_offset = os.path.getsize(serial_log) if serial_log and os.path.exists(serial_log) else 0
+        offset = serial_offset(self.params.get("serial_log"))
         started = self.ensure_power(dom, want)
         if self.params["autostart"] is not None and dom is not None and bool(dom.autostart()) != self.params["autostart"]:
             self.actions.append("set autostart %s" % self.params["autostart"])
             if not self.check_mode:
                 dom.setAutostart(1 if self.params["autostart"] else 0)
-        waited = self.wait(dom, serial_offset if started else 0) if want in ("running", "restarted") else None
+        waited = self.wait(dom, offset if started else 0) if want in ("running", "restarted") else None
         return self.result(dom, before, after, waited)
 
     def remove(self, dom):
@@ -402,14 +301,9 @@ class LibvirtVmService(VmService):
         if dom is not None:
             if state_name(dom) in RUNNING_STATES:
                 self.actions.append("destroy domain")
-                if not self.check_mode:
-                    dom.destroy()
             self.actions.append("undefine domain")
             if not self.check_mode:
-                try:
-                    dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM | libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
-                except libvirt_error() as exc:
-                    raise translate(exc, "undefine", "domain", self.name)
+                undefine(dom, self.name)
         if self.params["remove_volumes"]:
             pool = self.client.pool(self.params["pool"])
             self.remove_stale_seeds(pool, keep=None)

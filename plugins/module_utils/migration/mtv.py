@@ -19,8 +19,7 @@ __metaclass__ = type
 import base64
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, OperationFailure, failed_to
-from ansible_collections.vmshift.virt.plugins.module_utils.common.service import reports_changes
-from ansible_collections.vmshift.virt.plugins.module_utils.common.waiter import Waiter
+from ansible_collections.vmshift.virt.plugins.module_utils.common.service import Service, reports_changes
 from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient, conditions, merge_patch, true_condition
 
 API = "forklift.konveyor.io/v1beta1"
@@ -142,15 +141,11 @@ def finished(migration):
     return any(true_condition(migration, k) for k in ("Succeeded", "Failed", "Canceled"))
 
 
-class MtvService:
+class MtvService(Service):
     def __init__(self, client, params, check_mode, waiter=None):
-        self.client = client
-        self.params = params
-        self.check_mode = check_mode
-        self.waiter = waiter or Waiter()
+        super(MtvService, self).__init__(client, params, check_mode, waiter)
         self.ns = params["namespace"]
         self.name = params["name"]
-        self.actions = []
 
     def ensure(self, manifest, compare=("spec",)):
         """Create, or merge-patch the compared parts; returns the object (or the manifest in check mode)."""

@@ -137,3 +137,19 @@ def test_an_unplaced_vm_fails_the_plan_when_asked(capsys, monkeypatch):
     assert result["unplaced"][0]["name"] == "web-01"
     code, result = run(migration_plan, dict(args, fail_on_unplaced=False), capsys, monkeypatch)
     assert code == 0 and result["unplaced"][0]["name"] == "web-01"
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"overrides": {"nmae": "x"}}, "nmae. Supported parameters include"),
+    ({"overrides": {"memory_mib": "lots"}}, "memory_mib"),
+    ({"vms": [{"name": "a", "moref": "vm-1"}]}, "parameters are mutually exclusive: name|moref|uuid found in vms"),
+    ({"vms": [{"overrides": {"name": "x"}}]}, "one of the following is required: name, moref, uuid found in vms"),
+    ({"vms": [{"moref": "vm-1", "pool": "other"}]}, "pool. Supported parameters include"),
+    ({"vms": [{"moref": "vm-1", "overrides": {"cpus": 2}}]}, "cpus. Supported parameters include"),
+])
+def test_vm_migrate_refuses_a_bad_batch_entry_or_override_by_its_argument_spec(args, message, capsys, monkeypatch, no_clients):
+    base = dict(VSPHERE, uri="qemu:///system")
+    if "vms" not in args:
+        base["name"] = "web-01"
+    code, result = run(vm_migrate, dict(base, **args), capsys, monkeypatch)
+    assert code == 1 and message in result["msg"], result["msg"]

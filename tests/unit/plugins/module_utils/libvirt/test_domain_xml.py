@@ -135,7 +135,7 @@ def test_cloud_init_seed_is_a_cdrom_in_the_view():
 
 
 def test_a_domain_without_acpi_or_a_guest_agent_cannot_be_asked_to_shut_down():
-    from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.service import can_shut_down
+    from ansible_collections.vmshift.virt.plugins.module_utils.libvirt.target import can_shut_down
     assert can_shut_down("<domain><features><acpi/></features><devices/></domain>")
     assert can_shut_down("<domain><devices><channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/>"
                          "</channel></devices></domain>")

@@ -18,11 +18,9 @@ from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy i
     copy_disk,
     checksum_of,
     copy_blocks,
-    open_target,
     plan_chunks,
-    qcow2_places,
-    shared_place,
 )
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_image import open_target, qcow2_places, shared_place
 from ansible_collections.vmshift.virt.plugins.module_utils.migration import disk_copy
 
 

@@ -6,7 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.vmshift.virt.plugins.module_utils.migration import guest
+from ansible_collections.vmshift.virt.plugins.module_utils.migration import guest, guest_network
 
 IFUPDOWN = """
 auto lo
@@ -54,7 +54,7 @@ NETPLAN = """network:
 
 
 def test_each_stack_names_its_interfaces_static_or_not_and_bound_to_a_name_or_a_mac():
-    found = guest.interfaces_of([
+    found = guest_network.interfaces_of([
         ("ifupdown", "/etc/network/interfaces", IFUPDOWN),
         ("networkmanager", "/etc/NetworkManager/system-connections/a.nmconnection", NM),
         ("networkmanager", "/etc/NetworkManager/system-connections/b.nmconnection", NM_BY_MAC),
@@ -77,9 +77,9 @@ def test_each_stack_names_its_interfaces_static_or_not_and_bound_to_a_name_or_a_
 
 
 def test_one_nic_and_one_name_is_pinned_more_are_named_as_a_concern():
-    ens2 = guest.parse_ifupdown(IFUPDOWN.replace("ens192", "ens2").split("allow-hotplug", maxsplit=1)[0])
+    ens2 = guest_network.parse_ifupdown(IFUPDOWN.replace("ens192", "ens2").split("allow-hotplug", maxsplit=1)[0])
     assert guest.pins_for(ens2, [{"mac": "00:50:56:01:02:03"}]) == ([{"name": "ens2", "mac": "00:50:56:01:02:03"}], [])
-    pins, concerns = guest.pins_for(guest.parse_ifupdown(IFUPDOWN), [{"mac": "00:50:56:01:02:03"}, {"mac": "00:50:56:01:02:04"}])
+    pins, concerns = guest.pins_for(guest_network.parse_ifupdown(IFUPDOWN), [{"mac": "00:50:56:01:02:03"}, {"mac": "00:50:56:01:02:04"}])
     assert pins == [] and "ens192, ens224 by name and the VM has 2 NICs" in concerns[0]
     assert "which MAC had ens192, ens224 is not known" in concerns[0]
     assert guest.pins_for([{"name": None, "mac": "00:50:56:aa:bb:cc"}], [{"mac": "00:50:56:aa:bb:cc"}]) == ([], [])
@@ -88,7 +88,7 @@ def test_one_nic_and_one_name_is_pinned_more_are_named_as_a_concern():
 
 
 def test_with_several_nics_a_name_is_pinned_to_the_nic_vmware_tools_reports_its_static_address_on():
-    interfaces = guest.parse_ifupdown(IFUPDOWN)  # ens192 static 10.1.2.3/24, ens224 dhcp
+    interfaces = guest_network.parse_ifupdown(IFUPDOWN)  # ens192 static 10.1.2.3/24, ens224 dhcp
     nics = [{"mac": "00:50:56:01:02:03", "ip_addresses": ["10.1.2.3", "fe80::1"]},
             {"mac": "00:50:56:01:02:04", "ip_addresses": ["10.7.7.7"]}]
     pins, concerns = guest.pins_for(interfaces, nics)

@@ -9,13 +9,10 @@ import pytest
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import neutral_spec
-from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import (
-    TargetHost,
-    check_params,
-    migrate_vm,
-    target_spec,
-    with_copy_workers,
-)
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.batch import migrate_vm, with_copy_workers
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import target_spec
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.preflight import check_params
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.shared import TargetHost
 
 SOURCE = neutral_spec(
     "web-01", uuid="4215c1d2-0000-0000-0000-000000000001", sockets=2, cores=2, memory_mib=4096, firmware="efi",
@@ -65,7 +62,6 @@ def test_copy_streams_are_shared_by_the_copies_running_at_once(given, want):
     ({"copy_workers": 0}, "copy_workers must be a positive number"),
     ({"chunk_size_mib": 0}, "chunk_size_mib must be a positive number"),
     ({"bandwidth_limit_mib": 0}, "bandwidth_limit_mib must be 1 or more"),
-    ({"overrides": {"nmae": "x"}}, r"overrides has unknown keys \['nmae'\]"),
     ({"network_map": {"vlan-93": "br0"}}, r"network_map\['vlan-93'\] must be \{bridge: <Linux bridge>\}"),
     ({"network_map": {"vlan-93": {"bridge": "br0", "network": "n"}}}, r"network_map\['vlan-93'\] must be"),
     ({"wait_for": "serial", "serial_pattern": "READY"}, "wait_for is serial: set serial_log"),
@@ -77,16 +73,6 @@ def test_bad_input_names_the_field(bad, message):
 
 def test_good_input_passes():
     check_params(params())
-
-
-@pytest.mark.parametrize("entry, message", [
-    ({"name": "a", "moref": "vm-1"}, r"vms\[0\] must have exactly one of name, moref or uuid"),
-    ({"overrides": {"name": "x"}}, r"vms\[0\] must have exactly one of name, moref or uuid"),
-    ({"moref": "vm-1", "pool": "other"}, r"vms\[0\] must have exactly one of name, moref or uuid \(and optional overrides, serial_log\)"),
-])
-def test_a_batch_entry_names_one_vm(entry, message):
-    with pytest.raises(InvalidInput, match=message):
-        migrate_vm(params(vms=[entry], parallel=2, serial_log=None), check_mode=True)
 
 
 def test_a_batch_lists_each_vm_once():
@@ -149,7 +135,7 @@ def test_run_limited_keeps_both_limits_and_fills_a_free_slot_at_once():
     import threading
     import time
 
-    from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import run_limited
+    from ansible_collections.vmshift.virt.plugins.module_utils.migration.batch import run_limited
     lock = threading.Lock()
     now = {"all": 0, "a": 0, "b": 0}
     peak = {"all": 0, "a": 0, "b": 0}
@@ -177,7 +163,7 @@ def test_run_limited_keeps_both_limits_and_fills_a_free_slot_at_once():
 
 
 def test_run_limited_holds_back_a_host_at_its_limit_but_not_the_others():
-    from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import run_limited
+    from ansible_collections.vmshift.virt.plugins.module_utils.migration.batch import run_limited
     import threading
     import time
     lock = threading.Lock()
@@ -198,7 +184,7 @@ def test_run_limited_holds_back_a_host_at_its_limit_but_not_the_others():
 
 
 def test_run_limited_starts_nothing_more_once_stop_says_so():
-    from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import run_limited
+    from ansible_collections.vmshift.virt.plugins.module_utils.migration.batch import run_limited
     results = run_limited([1, 2, 3, 4], lambda item: {"failed": item <= 2}, parallel=1,
                           stop=lambda done: sum(1 for r in done if r["failed"]) > 1)
     assert results == [{"failed": True}, {"failed": True}, None, None]
@@ -208,7 +194,8 @@ def test_copy_slots_let_migrations_prepare_ahead_but_act_within_the_limits():
     import threading
     import time
 
-    from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import CopySlots, run_limited
+    from ansible_collections.vmshift.virt.plugins.module_utils.migration.batch import run_limited
+    from ansible_collections.vmshift.virt.plugins.module_utils.migration.shared import CopySlots
     slots = CopySlots(parallel=2, per_key=1)
     lock = threading.Lock()
     now, peak, prepared = {"all": 0}, {"all": 0}, []
@@ -236,7 +223,7 @@ def test_copy_slots_start_no_waiting_migration_once_too_many_failed():
     import threading
     import time
 
-    from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import CopySlots, NotStarted
+    from ansible_collections.vmshift.virt.plugins.module_utils.migration.shared import CopySlots, NotStarted
     slots = CopySlots(parallel=1, max_failed=0)
     outcome = []
 
@@ -264,7 +251,7 @@ def test_copy_slots_go_in_the_order_the_migrations_started_as_far_as_the_limits_
     import threading
     import time
 
-    from ansible_collections.vmshift.virt.plugins.module_utils.migration.migrate import CopySlots
+    from ansible_collections.vmshift.virt.plugins.module_utils.migration.shared import CopySlots
     slots = CopySlots(parallel=1, per_key=1)
     log = []
     for order, key in ((0, "a"), (1, "b"), (2, "a"), (3, "c")):
