@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: vmshift.virt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What every VM service holds: the backend client, the module's parameters, check mode, a waiter,
-the spec and the list of actions taken (or, in check mode, that would be); and what every service's
+"""What every service holds: the backend client, the module's parameters, check mode, a waiter
+and the list of actions taken (or, in check mode, that would be); and what every service's
 ``run`` does with a failure after it acted (``reports_changes``)."""
 
 from __future__ import absolute_import, division, print_function
@@ -31,12 +31,19 @@ def reports_changes(run):
     return wrapper
 
 
-class VmService:
+class Service:
     def __init__(self, client, params, check_mode, waiter=None):
         self.client = client
         self.params = params
         self.check_mode = check_mode
         self.waiter = waiter or Waiter()
+        self.actions = []
+
+
+class VmService(Service):
+    """A service of a VM given as a neutral spec (params["spec"])."""
+
+    def __init__(self, client, params, check_mode, waiter=None):
+        super(VmService, self).__init__(client, params, check_mode, waiter)
         self.spec = params["spec"]
         self.name = self.spec.get("name") if isinstance(self.spec, dict) else None
-        self.actions = []

@@ -57,19 +57,38 @@ def true_condition(obj, kind):
     return next((c for c in conditions(obj) if c.get("type") == kind and c.get("status") == "True"), None)
 
 
-def merge_patch(current, desired):
+def is_subset(want, have):
+    """True when everything in ``want`` is in ``have`` (dicts recursively; lists item by item, same length)."""
+    if isinstance(want, dict):
+        return isinstance(have, dict) and all(k in have and is_subset(v, have[k]) for k, v in want.items())
+    if isinstance(want, list):
+        return isinstance(have, list) and len(want) == len(have) and all(is_subset(w, h) for w, h in zip(want, have))
+    return want == have
+
+
+def merge_patch(current, desired, server_fields=False):
     """The JSON merge patch (RFC 7386) that turns ``current`` into ``desired``: changed keys set, removed
-    keys null, lists and scalars replaced whole; {} when they are equal."""
+    keys null, lists and scalars replaced whole; {} when they are equal. This is how every Kubernetes service
+    of the collection decides whether it changes an object, and what it sends.
+
+    With ``server_fields`` (an object the server fills in with defaults, such as a VirtualMachine's spec), keys
+    only ``current`` has are the server's and stay, and a list whose items each hold what the desired item
+    says (is_subset) is left as it is."""
     if not isinstance(current, dict) or not isinstance(desired, dict):
         return desired
     patch = {}
     for key in set(current) | set(desired):
         if key not in desired:
-            patch[key] = None
+            if not server_fields:
+                patch[key] = None
         elif key not in current:
             patch[key] = desired[key]
-        elif current[key] != desired[key]:
-            patch[key] = merge_patch(current[key], desired[key]) if isinstance(desired[key], dict) else desired[key]
+        elif isinstance(desired[key], dict) and isinstance(current[key], dict):
+            changes = merge_patch(current[key], desired[key], server_fields)
+            if changes:
+                patch[key] = changes
+        elif not is_subset(desired[key], current[key]) if server_fields else current[key] != desired[key]:
+            patch[key] = desired[key]
     return patch
 
 

@@ -15,10 +15,9 @@ from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import
     wants_running,
 )
 from ansible_collections.vmshift.virt.plugins.module_utils.common.service import VmService, reports_changes
-from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient, true_condition
+from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient, merge_patch, true_condition
 from ansible_collections.vmshift.virt.plugins.module_utils.kubevirt.vm_manifest import (
     API_VERSION,
-    is_subset,
     managed,
     render,
     run_strategy_of,
@@ -68,10 +67,11 @@ class KubevirtVmService(VmService):
             if not self.check_mode:
                 self.client.create(desired)
             return self.finish(want_running, None, before, desired)
-        if not is_subset(managed(desired), managed(current)):
+        patch = merge_patch(managed(current), managed(desired), server_fields=True)
+        if patch:
             self.actions.append("update VirtualMachine")
             if not self.check_mode:
-                current = self.client.patch(API_VERSION, KIND, self.name, self.namespace, managed(desired))
+                current = self.client.patch(API_VERSION, KIND, self.name, self.namespace, patch)
         return self.power(current, state, want_running, before, desired)
 
     def power(self, current, state, want_running, before, desired=None):

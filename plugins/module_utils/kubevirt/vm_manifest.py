@@ -13,7 +13,6 @@ from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import check_macs, require_name
 
 API_VERSION = "kubevirt.io/v1"
-CDI_API_VERSION = "cdi.kubevirt.io/v1beta1"
 RFC1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 SOURCES = ("url", "registry", "pvc", "blank")
 
@@ -136,15 +135,6 @@ def render(spec, namespace, storage_class=None, access_mode="ReadWriteOnce", ins
         vm_spec["preference"] = {"name": preference, "kind": "VirtualMachineClusterPreference"}
     return {"apiVersion": API_VERSION, "kind": "VirtualMachine",
             "metadata": {"name": name, "namespace": namespace, "labels": labels}, "spec": vm_spec}
-
-
-def is_subset(want, have):
-    """True when everything in ``want`` is in ``have`` (dicts recursively; lists item by item, same length)."""
-    if isinstance(want, dict):
-        return isinstance(have, dict) and all(k in have and is_subset(v, have[k]) for k, v in want.items())
-    if isinstance(want, list):
-        return isinstance(have, list) and len(want) == len(have) and all(is_subset(w, h) for w, h in zip(want, have))
-    return want == have
 
 
 def managed(manifest):

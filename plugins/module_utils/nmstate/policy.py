@@ -14,8 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import OperationFailure, failed_to
-from ansible_collections.vmshift.virt.plugins.module_utils.common.service import reports_changes
-from ansible_collections.vmshift.virt.plugins.module_utils.common.waiter import Waiter
+from ansible_collections.vmshift.virt.plugins.module_utils.common.service import Service, reports_changes
 from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KubeClient, conditions, merge_patch, true_condition
 from ansible_collections.vmshift.virt.plugins.module_utils.nmstate.validate import normalize_desired_state, validate_desired_state
 
@@ -58,14 +57,10 @@ def node_outcomes(enactments, generation):
     return out
 
 
-class PolicyService:
+class PolicyService(Service):
     def __init__(self, client, params, check_mode, waiter=None):
-        self.client = client
-        self.params = params
-        self.check_mode = check_mode
-        self.waiter = waiter or Waiter()
+        super(PolicyService, self).__init__(client, params, check_mode, waiter)
         self.name = params["name"]
-        self.actions = []
 
     def matching_nodes(self, selector):
         nodes = self.client.list(*NODE)

@@ -8,8 +8,8 @@ import pytest
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import neutral_spec, power_only
+from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import is_subset, merge_patch
 from ansible_collections.vmshift.virt.plugins.module_utils.kubevirt.vm_manifest import (
-    is_subset,
     managed,
     render,
     run_strategy_of,
@@ -76,6 +76,10 @@ def test_comparison_ignores_server_additions_and_run_strategy():
     assert not is_subset(managed(changed), managed(current))
     fewer_nics = render(spec(nics=[{"name": "nic1", "pod": True}]), "apps")
     assert not is_subset(managed(fewer_nics), managed(current))
+    # what kubevirt_vm decides and sends: nothing for the server's additions, the memory alone for a change
+    assert merge_patch(managed(current), managed(desired), server_fields=True) == {}
+    patch = merge_patch(managed(current), managed(changed), server_fields=True)
+    assert patch == {"spec": {"template": {"spec": {"domain": {"memory": {"guest": "8192Mi"}}}}}}, patch
 
 
 def test_run_strategy_of_old_running_field():
