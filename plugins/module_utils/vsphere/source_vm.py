@@ -10,9 +10,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import posixpath
-import time
 
-from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, NotFound, OperationFailure, failed_to
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, NotFound, OperationFailure, WaitTimeout, failed_to
+from ansible_collections.vmshift.virt.plugins.module_utils.common.waiter import Waiter
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.discovery import (
     vsphere_call,
     custom_field_names,
@@ -89,12 +89,12 @@ class SourceVm:
 
     def _task(self, verb, task_func):
         task = self._call(verb, task_func)
-        deadline = time.monotonic() + TASK_TIMEOUT
-        while self._call(verb, lambda: task.info.state) not in ("success", "error"):
-            if time.monotonic() > deadline:
-                raise OperationFailure(failed_to(verb, "source VM", self.facts["name"], "the task did not finish in %ds"
-                                                 % TASK_TIMEOUT))
-            time.sleep(0.2)
+        try:
+            Waiter().wait(lambda: self._call(verb, lambda: task.info.state), lambda state: state in ("success", "error"),
+                          TASK_TIMEOUT, "the task", interval=0.2)
+        except WaitTimeout:
+            raise OperationFailure(failed_to(verb, "source VM", self.facts["name"], "the task did not finish in %ds"
+                                             % TASK_TIMEOUT))
         if task.info.state == "error":
             raise OperationFailure(failed_to(verb, "source VM", self.facts["name"], getattr(task.info.error, "msg", None)
                                              or str(task.info.error)))
@@ -108,11 +108,11 @@ class SourceVm:
         then (or without Tools) a power off. Returns how it went off."""
         if self._call("read the tools status of", lambda: self.vm.guest.toolsRunningStatus) == "guestToolsRunning":
             self._call("shut down", self.vm.ShutdownGuest)
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if self.power_state() == "poweredOff":
-                    return "guest shutdown"
-                time.sleep(1)
+            try:
+                Waiter().wait(self.power_state, lambda state: state == "poweredOff", timeout, "the guest shutdown")
+                return "guest shutdown"
+            except WaitTimeout:
+                pass
             self._task("power off", self.vm.PowerOffVM_Task)
             return "power off after %ds guest shutdown timeout" % timeout
         self._task("power off", self.vm.PowerOffVM_Task)

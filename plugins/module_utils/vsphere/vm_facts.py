@@ -63,7 +63,6 @@ TREE_PROPERTIES = {
     "DistributedVirtualPortgroup": ["config.defaultPortConfig"],
 }
 
-POWER_STATES = {"poweredOn": "poweredOn", "poweredOff": "poweredOff", "suspended": "suspended"}
 _DATASTORE_PATH = re.compile(r"^\[(?P<ds>[^\]]+)\]\s*(?P<path>.*)$")
 
 
@@ -283,7 +282,7 @@ def vm_facts(moid, props, tree, field_names=None):
         "uuid": props.get("config.uuid"),
         "instance_uuid": props.get("config.instanceUuid"),
         "template": bool(props.get("config.template")),
-        "power_state": POWER_STATES.get(props.get("runtime.powerState"), props.get("runtime.powerState")),
+        "power_state": props.get("runtime.powerState"),
         "guest_id": props.get("config.guestId"),
         "guest_name": props.get("config.guestFullName"),
         "tools_running_status": props.get("guest.toolsRunningStatus"),
@@ -327,7 +326,7 @@ FILTERS = ("names", "datacenter", "cluster", "host", "folder", "resource_pool", 
 def summary_facts(moid, props, tree, field_names=None):
     """What the filters look at, from SUMMARY_PROPERTIES alone."""
     facts = {"name": props.get("name"), "moref": moid, "template": bool(props.get("config.template")),
-             "power_state": POWER_STATES.get(props.get("runtime.powerState"), props.get("runtime.powerState")),
+             "power_state": props.get("runtime.powerState"),
              "custom_attributes": custom_attributes(props.get("customValue"), field_names or {})}
     facts.update(placement(moid, props, tree))
     return facts
