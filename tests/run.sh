@@ -55,6 +55,14 @@ stage_unit() {
   say "unit tests (pytest)"
   copy_tree
   (cd "$COLL" && PYTHONPATH="$TREE" python -m pytest -q -p no:cacheprovider tests/unit)
+  # fast_reader reads pyVmomi's internals, so the vSphere tests run at both ends of the range requirements.txt
+  # gives: the venv has the newest, and the oldest is installed beside it.
+  local oldest="$LAB_DIR/pyvmomi-oldest" want
+  want=$(sed -n 's/^pyvmomi>=\([0-9.]*\),.*/\1/p' "$REPO/requirements.txt")
+  [[ -d "$oldest/pyvmomi-$want.dist-info" ]] || { rm -rf "$oldest"; pip install -q --no-deps --target "$oldest" "pyvmomi==$want" six; }
+  say "unit tests of the vSphere layer with the oldest pyVmomi supported ($want)"
+  (cd "$COLL" && PYTHONPATH="$oldest:$TREE" python -c "from importlib.metadata import version; assert version('pyvmomi') == '$want'" &&
+    PYTHONPATH="$oldest:$TREE" python -m pytest -q -p no:cacheprovider tests/unit/plugins/module_utils/vsphere)
 }
 
 stage_smoke() {
