@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The migration_wave role names a target's vm_migrate options in two places: the list the settings are
-checked against (vars/main.yml) and the job task that passes each one on (tasks/jobs.yml). A key in the
-list but not in the task would be accepted and dropped; this keeps the two the same."""
+"""The migration_wave role names a target's vm_migrate options in three places: the list the settings are
+checked against (vars/main.yml, the one list), the job task that passes each one on (tasks/jobs.yml: an
+Ansible task names its options one by one) and the role's documentation (meta/argument_specs.yml). A key in
+the list but not in the task would be accepted and dropped; these tests keep the three the same."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
@@ -40,3 +41,11 @@ def test_every_target_option_the_role_accepts_is_passed_to_vm_migrate_and_no_oth
     passed = set(k for k, v in job.items() if re.match(r"\{\{ _target\.%s \| default\(omit\) \}\}$" % k, str(v)))
     assert passed == accepted - ROLE_OWN
     assert passed <= vm_migrate_options()
+
+
+def test_the_role_documents_the_target_options_it_accepts():
+    """ansible-doc's list for migration_wave_targets is the accepted one (vars/main.yml), so neither can drift."""
+    accepted = set(load("vars", "main.yml")["migration_wave_target_options"])
+    options = load("meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
+    documented = set(re.findall(r"C\((\w+)\)", " ".join(options["migration_wave_targets"]["description"])))
+    assert documented == accepted
