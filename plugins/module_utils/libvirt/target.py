@@ -142,32 +142,35 @@ def serial_offset(path):
     return os.path.getsize(path) if path and os.path.exists(path) else 0
 
 
+def guest_probe(dom, name, params, offset):
+    """(probe, predicate, what) of the wait ``params["wait_for"]`` names: running, ip, agent or serial (a line
+    matching serial_pattern in serial_log after ``offset``)."""
+    wait_for = params["wait_for"]
+    if wait_for == "running":
+        return (lambda: state_name(dom)), (lambda state: state == "running"), "domain '%s' to run" % name
+    if wait_for == "serial":
+        pattern = re.compile(params["serial_pattern"])
+
+        def serial_line():
+            if not os.path.exists(params["serial_log"]):
+                return None
+            with open(params["serial_log"], "rb") as f:
+                f.seek(offset)
+                return next((line.strip() for line in f.read().decode("utf-8", "replace").splitlines() if pattern.search(line)), None)
+        return serial_line, bool, "'%s' on the serial console of '%s'" % (params["serial_pattern"], name)
+    source = {"ip": libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE, "agent": libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT}[wait_for]
+    return (lambda: domain_addresses(dom, [source])), bool, "%s of '%s'" % (
+        "a DHCP lease" if wait_for == "ip" else "the guest agent", name)
+
+
 def wait_for_guest(waiter, dom, name, params, offset):
     """Wait as ``params["wait_for"]`` says (running, ip, agent, serial or none) within ``wait_timeout``:
     {for, result, seconds}, or None for none."""
-    wait_for = params["wait_for"]
-    if wait_for == "none":
+    if params["wait_for"] == "none":
         return None
-    if wait_for == "running":
-        probe, predicate, what = (lambda: state_name(dom)), (lambda state: state == "running"), "domain '%s' to run" % name
-    elif wait_for == "serial":
-        pattern = re.compile(params["serial_pattern"])
-
-        def probe():
-            path = params["serial_log"]
-            if not os.path.exists(path):
-                return None
-            with open(path, "rb") as f:
-                f.seek(offset)
-                return next((line.strip() for line in f.read().decode("utf-8", "replace").splitlines() if pattern.search(line)), None)
-        predicate, what = bool, "'%s' on the serial console of '%s'" % (params["serial_pattern"], name)
-    else:
-        source = {"ip": libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
-                  "agent": libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT}[wait_for]
-        probe, predicate = (lambda: domain_addresses(dom, [source])), bool
-        what = "%s of '%s'" % ("a DHCP lease" if wait_for == "ip" else "the guest agent", name)
+    probe, predicate, what = guest_probe(dom, name, params, offset)
     dummy, value, elapsed = waiter.wait(probe, predicate, params["wait_timeout"], what, interval=1.0)
-    return {"for": wait_for, "result": value, "seconds": round(elapsed, 1)}
+    return {"for": params["wait_for"], "result": value, "seconds": round(elapsed, 1)}
 
 
 # ---- the mark a migration leaves ----
