@@ -9,7 +9,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import glob
 import json
 import os
 
@@ -20,9 +19,11 @@ from ansible_collections.vmshift.virt.plugins.module_utils.migration.assess_serv
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.wave_report import (
     outcome,
     overall,
+    read_wave_reports,
     summary_html,
     wave_html,
     wave_summary,
+    with_estimates,
 )
 
 ARGUMENT_SPEC = dict(
@@ -30,6 +31,8 @@ ARGUMENT_SPEC = dict(
     vms=dict(type="list", elements="dict", required=True),
     seconds=dict(type="float"),
     report_dir=dict(type="path", required=True),
+    limits=dict(type="dict"),
+    estimate=dict(type="dict"),
 )
 
 
@@ -54,22 +57,18 @@ def write_reports(params, check_mode):
     for i, entry in enumerate(params["vms"]):
         if not entry.get("name"):
             raise InvalidInput("vms[%d] has no name" % i)
-    outcomes = [outcome(e) for e in params["vms"]]
+    outcomes = with_estimates([outcome(e) for e in params["vms"]], params.get("estimate"))
     paths = dict((k, os.path.join(directory, n % params["wave"] if "%" in n else n)) for k, n in (
         ("json", "wave-%d.json"), ("html", "wave-%d.html"), ("summary_json", "summary.json"), ("summary_html", "summary.html")))
     try:
         outcomes, seconds = keep_earlier(paths["json"], outcomes, params["seconds"])
-        summary = wave_summary(params["wave"], outcomes, seconds)
+        summary = wave_summary(params["wave"], outcomes, seconds, params.get("limits"), params.get("estimate"))
         if not check_mode:
             os.makedirs(directory, exist_ok=True)
         changed = write_if_changed(paths["json"], json.dumps({"summary": summary, "vms": outcomes}, indent=1, sort_keys=True),
                                    check_mode)
         changed = write_if_changed(paths["html"], wave_html(summary, outcomes), check_mode) or changed
-        summaries = {}
-        for path in glob.glob(os.path.join(directory, "wave-*.json")):
-            with open(path, encoding="utf-8") as f:
-                data = json.load(f)["summary"]
-            summaries[data["wave"]] = data
+        summaries = dict((wave, report["summary"]) for wave, report in read_wave_reports(directory).items())
         summaries[params["wave"]] = summary
         ordered = [summaries[k] for k in sorted(summaries)]
         total = overall(ordered)

@@ -38,7 +38,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: "C([{name, target, result}]) for each VM that was started, in the order of the input."
+  description: "C([{name, target, result}]) for each VM that was started, in the order of the input, with C(source_host) when the plan has it."
   type: list
   elements: dict
 """
@@ -55,6 +55,8 @@ def wave_results(vms, results):
         except (KeyError, TypeError) as exc:
             raise AnsibleFilterError("wave_results: a VM needs name, moref and target, and a result under its moref "
                                      "(missing %s in %r)" % (exc, vm))
+        if vm.get("source_host"):
+            entry["source_host"] = vm["source_host"]  # for the estimates of later waves (migration_estimate)
         if not result.get("not_started"):
             entries.append(entry)
     return entries

@@ -13,9 +13,13 @@ short_description: Write a migration wave's report (JSON and HTML) and the summa
 version_added: 0.1.0
 description:
   - From each VM's vmshift.virt.vm_migrate result, writes C(wave-<N>.json) and C(wave-<N>.html) in
-    O(report_dir) (each VM's outcome, step timings, bytes copied, throughput, failures with the
-    failed step, reason and rollback), then C(summary.json) and C(summary.html) over every wave report
-    in that directory.
+    O(report_dir) (each VM's outcome, step timings, bytes copied, throughput, downtime from the source's
+    power-off to the guest's start on the target, failures with the failed step, reason and rollback), then
+    C(summary.json) and C(summary.html) over every wave report in that directory, each wave's estimate beside
+    what it took.
+  - The HTML report draws a timeline as inline SVG (no script, nothing fetched) with one row per VM, its steps
+    as bars on one time axis, a failed step marked where it failed, the VM's downtime, and the copy rate of
+    the wave over time.
   - Files are written only when their content changes. Module invocations and connection details
     are never copied into a report.
   - Runs on the controller (an action plugin, no module run on a host), so O(report_dir) is a directory of
@@ -52,6 +56,16 @@ options:
     description: Where the reports go (created if missing).
     type: path
     required: true
+  limits:
+    description:
+      - The limits the wave ran with (migration_plan's C(limits) of the wave), kept in the report so that
+        vmshift.virt.migration_estimate can tell the wave's own overhead from its VMs' schedule.
+    type: dict
+  estimate:
+    description:
+      - vmshift.virt.migration_estimate's C(estimate) for the wave, made before it; the report shows it beside
+        what the wave took (its seconds, and each VM's downtime).
+    type: dict
 """
 
 EXAMPLES = r"""

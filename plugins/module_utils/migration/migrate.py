@@ -61,14 +61,15 @@ def rendered_disks(disks, fmt):
 
 
 class Steps(list):
-    """A migration's steps as its result shows them: [{step, seconds, failed (when it raised)}]."""
+    """A migration's steps as its result shows them: [{step, started (epoch seconds), seconds, failed (when it
+    raised)}]."""
 
     @contextmanager
     def step(self, name):
         """Time the step and record it; mark it failed when it raises."""
-        entry = {"step": name, "seconds": None}
-        self.append(entry)
         began = time.time()
+        entry = {"step": name, "started": round(began, 2), "seconds": None}
+        self.append(entry)
         try:
             yield
         except Exception:

@@ -61,10 +61,52 @@ def test_an_entry_without_a_name_is_refused_before_anything_is_written(tmp_path)
     assert not (tmp_path / "reports").exists()
 
 
-def test_the_action_takes_exactly_the_options_its_module_page_documents():
+@pytest.mark.parametrize("name", ["migration_report", "migration_estimate"])
+def test_the_action_takes_exactly_the_options_its_module_page_documents(name):
+    import importlib
     import yaml
-    from ansible_collections.vmshift.virt.plugins.action.migration_report import ARGUMENT_SPEC
-    from ansible_collections.vmshift.virt.plugins.modules.migration_report import DOCUMENTATION
-    documented = yaml.safe_load(DOCUMENTATION)["options"]
-    assert dict((k, (v["type"], v.get("required", False))) for k, v in documented.items()) == \
-        dict((k, (v["type"], v.get("required", False))) for k, v in ARGUMENT_SPEC.items())
+    spec = importlib.import_module("ansible_collections.vmshift.virt.plugins.action." + name).ARGUMENT_SPEC
+    documented = yaml.safe_load(importlib.import_module("ansible_collections.vmshift.virt.plugins.modules." + name).DOCUMENTATION)["options"]
+
+    def shape(options):
+        return dict((k, (v["type"], v.get("required", False), v.get("default"), shape(v.get("options") or v.get("suboptions") or {})))
+                    for k, v in options.items())
+    assert shape(documented) == shape(spec)
+
+
+def steps(start, power_off, copy, define, start_seconds, failed=None):
+    """vm_migrate's steps with their start times, one after the other from ``start``."""
+    out, now = [], start
+    for name, seconds in (("preflight", 0.5), ("power_off", power_off), ("copy", copy), ("define", define), ("start", start_seconds)):
+        out.append(dict({"step": name, "started": now, "seconds": seconds}, **({"failed": True} if name == failed else {})))
+        if name == failed:
+            break
+        now += seconds
+    return out
+
+
+def test_the_report_shows_each_vms_downtime_and_a_timeline_beside_the_estimate(tmp_path):
+    t0 = 1765000000.0
+    db = dict(MIGRATED, steps=steps(t0, 2.0, 10.0, 0.5, 3.0), disks=[{"copied_bytes": 500 * 1048576, "seconds": 10.0}])
+    app = dict(FAILED, steps=steps(t0 + 1, 1.0, 4.0, 0, 0, failed="copy"))
+    estimate = {"wave": 1, "seconds": 20.0, "span": 15.0, "overhead": 5.0, "bytes": 2 << 30, "from": "defaults",
+                "vms": [{"name": "db", "copy_seconds": 9.0, "downtime_seconds": 14.0, "from": "defaults"}]}
+    got = write_reports(dict(params(tmp_path, [{"name": "db", "target": "kvm1", "source_host": "esx1", "result": db},
+                                               {"name": "app", "target": "kvm1", "result": app},
+                                               {"name": "web", "target": "kvm1", "reason": "the wave stopped"}], seconds=18.0),
+                             limits={"parallel": 2}, estimate=estimate), False)
+    db_out = got["vms"][0]
+    # down from the source's power-off to the end of the start: 2 + 10 + 0.5 + 3
+    assert db_out["downtime_seconds"] == 15.5 and db_out["source_host"] == "esx1"
+    assert db_out["estimate"] == {"copy_seconds": 9.0, "downtime_seconds": 14.0, "from": "defaults"}
+    assert got["vms"][1]["downtime_seconds"] is None and "estimate" not in got["vms"][1]
+    assert got["summary"]["estimate"] == dict((k, v) for k, v in estimate.items() if k != "vms")
+    assert got["summary"]["limits"] == {"parallel": 2}
+    html = (tmp_path / "reports" / "wave-1.html").read_text()
+    assert "Estimated before the wave: 20 s" in html
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    assert [row.split("'")[0] for row in svg.split("data-vm='")[1:]] == ["db", "app", "web"]  # one row per VM
+    assert "data-outcome='failed'" in svg and "class='step copy failed'" in svg and "failed-mark" in svg
+    assert "down 15.5 s" in svg and "class='copy-rate'" in svg
+    summary = (tmp_path / "reports" / "summary.html").read_text()
+    assert "<th>estimated s</th>" in summary and "<td>20.0</td>" in summary

@@ -1,0 +1,120 @@
+# -*- coding: utf-8 -*-
+# Copyright: vmshift.virt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How long a wave will take and how long each VM will be down, said before it starts. Pure functions.
+
+The figures come from measurement, nearest first: the reports of earlier waves (each migrated VM's copy rate
+and the time its other acting steps took, from the same ESXi host to the same target host, else to the same
+target host, else any), else DEFAULTS. A VM is down from its power-off to its guest's start on the target:
+the steps that act, which wait for a slot. The wave is scheduled as vm_migrate's batch runs it (one job per
+target host, its VMs in the wave's order, a slot taken as soon as one frees within the limits), plus what the
+earlier waves took beyond their own VMs' schedule (Ansible's start, preflight, the report)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import statistics
+
+MIB = 1024 * 1024
+# When no earlier wave says otherwise: one VM's copy over vSphere's HTTPS datastore access (the field's
+# figures for one stream are 50-150 MB/s), a guest's shutdown, definition and boot, and a job's start-up.
+DEFAULTS = {"bytes_per_second": 50 * MIB, "other_seconds": 60.0, "wave_seconds": 30.0}
+ACTING = ("power_off", "copy", "pin_names", "convert", "define", "start", "mark_done")
+
+
+def job_limits(limits, targets):
+    """The limits of each target host's job, as the migration_wave role shares the wave's among its targets."""
+    return {"parallel": min(limits.get("per_target_host") or limits["parallel"], max(1, limits["parallel"] // targets)),
+            "per_source_host": max(1, (limits.get("per_source_host") or limits["parallel"]) // targets)}
+
+
+def schedule(durations, keys, parallel, per_key):
+    """When each of ``durations`` starts, run in order on ``parallel`` slots with at most ``per_key`` of one
+    key at once, a slot taken as soon as one frees (as vm_migrate's CopySlots): [start seconds]."""
+    starts = [None] * len(durations)
+    running = []  # (end, key)
+    now = 0.0
+    while None in starts:
+        running = [(end, key) for end, key in running if end > now]
+        for i, start in enumerate(starts):
+            if start is not None:
+                continue
+            if len(running) >= parallel:
+                break
+            if per_key and sum(1 for dummy, key in running if key == keys[i]) >= per_key:
+                continue
+            starts[i] = now
+            running.append((now + durations[i], keys[i]))
+        if None in starts:
+            now = min(end for end, dummy in running)
+    return starts
+
+
+def wave_span(vms, limits):
+    """The seconds from the first slot taken to the last freed, for ``vms`` [{target, source_host, seconds}]."""
+    targets = sorted(set(vm["target"] for vm in vms))
+    per_job = job_limits(limits, max(1, len(targets)))
+    span = 0.0
+    for target in targets:
+        mine = [vm for vm in vms if vm["target"] == target]
+        starts = schedule([vm["seconds"] for vm in mine], [vm.get("source_host") for vm in mine], per_job["parallel"],
+                          per_job["per_source_host"])
+        for vm, start in zip(mine, starts):
+            vm["start"] = round(start, 1)
+            span = max(span, start + vm["seconds"])
+    return span
+
+
+def observations(reports):
+    """From earlier wave reports ({summary, vms}, as migration_report writes them): each migrated VM's
+    {source_host, target, bytes_per_second, other_seconds}, and for each whole wave whose VMs all migrated,
+    the seconds it took beyond its VMs' schedule."""
+    seen, overheads = [], []
+    for report in reports:
+        summary = report.get("summary") or {}
+        migrated = [vm for vm in report.get("vms") or [] if vm.get("outcome") == "migrated" and vm.get("steps")]
+        timed = []
+        for vm in migrated:
+            steps = dict((s["step"], s.get("seconds") or 0) for s in vm["steps"] if s["step"] in ACTING)
+            seen.append({"source_host": vm.get("source_host"), "target": vm.get("target"),
+                         "bytes_per_second": vm.get("bytes_per_second"), "other_seconds": sum(steps.values()) - steps.get("copy", 0)})
+            timed.append({"target": vm.get("target"), "source_host": vm.get("source_host"), "seconds": sum(steps.values())})
+        if summary.get("seconds") and summary.get("limits") and timed and len(timed) == summary.get("vms"):
+            overheads.append(max(0.0, summary["seconds"] - wave_span(timed, summary["limits"])))
+    return seen, overheads
+
+
+def _figure(seen, source_host, target, field):
+    """(median of ``field`` over the nearest observations, where it came from), or (None, None)."""
+    for where, match in (("%s to %s" % (source_host, target), lambda o: o["source_host"] == source_host and o["target"] == target),
+                         ("to %s" % target, lambda o: o["target"] == target), ("any host", lambda o: True)):
+        values = [o[field] for o in seen if match(o) and o.get(field) is not None]
+        if values:
+            return statistics.median(values), "earlier waves, %s (%d VMs)" % (where, len(values))
+    return None, None
+
+
+def estimate_wave(wave, reports, defaults=None):
+    """The estimate for ``wave`` (migration_plan's: {wave, vms: [{name, target, source_host, bytes}], limits})
+    from earlier ``reports``: {wave, seconds, span, overhead, bytes, vms: [{name, target, bytes, copy_seconds,
+    downtime_seconds, start, from}], from}."""
+    defaults = dict(DEFAULTS, **(defaults or {}))
+    seen, overheads = observations(reports)
+    vms = []
+    for vm in wave["vms"]:
+        rate, rate_from = _figure(seen, vm.get("source_host"), vm["target"], "bytes_per_second")
+        other, dummy = _figure(seen, vm.get("source_host"), vm["target"], "other_seconds")
+        rate = rate or defaults["bytes_per_second"]
+        copy_seconds = (vm.get("bytes") or 0) / float(rate)
+        other = defaults["other_seconds"] if other is None else other
+        vms.append({"name": vm["name"], "target": vm["target"], "source_host": vm.get("source_host"), "bytes": vm.get("bytes") or 0,
+                    "copy_seconds": round(copy_seconds, 1), "downtime_seconds": round(copy_seconds + other, 1),
+                    "seconds": copy_seconds + other, "from": rate_from or "defaults"})
+    span = wave_span(vms, wave["limits"]) if vms else 0.0
+    overhead = statistics.median(overheads) if overheads else defaults["wave_seconds"]
+    for vm in vms:
+        del vm["seconds"]
+    return {"wave": wave["wave"], "seconds": round(span + overhead, 1), "span": round(span, 1), "overhead": round(overhead, 1),
+            "bytes": sum(vm["bytes"] for vm in vms), "vms": vms,
+            "from": "earlier waves (%d reports)" % len(reports) if seen else "defaults"}

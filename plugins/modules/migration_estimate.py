@@ -1,0 +1,109 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: vmshift.virt contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: migration_estimate
+short_description: Say before a migration wave starts how long it will take and how long each VM will be down
+version_added: 0.1.0
+description:
+  - For a wave of a vmshift.virt.migration_plan plan, the bytes each VM's copy reads, its expected copy time
+    and downtime (from the source's power-off to the guest's start on the target), and the wave's expected
+    duration given its concurrency limits.
+  - The figures come from measurement, nearest first. The reports of earlier waves in O(report_dir)
+    (vmshift.virt.migration_report's C(wave-<N>.json)) give each migrated VM's copy rate and the time of
+    its other steps, from the same ESXi host to the same target host, else to the same target host, else
+    any; and each whole wave's time beyond its VMs' schedule (Ansible's start, preflight, the report).
+    Where there are none, O(defaults) say.
+  - The wave is scheduled as vm_migrate runs it, one job per target host, its VMs in the wave's order, a
+    slot taken as soon as one frees within the limits (shared by the target hosts as the migration_wave role
+    shares them).
+  - A copy reads each disk's whole size (zero blocks included, left as holes in the target), so a VM's bytes
+    are its disks' capacity, as the plan gives them.
+  - Runs on the controller (an action plugin); reads files, changes nothing.
+author:
+  - vmshift.virt maintainers (@vmshift)
+attributes:
+  check_mode:
+    support: full
+    description: Reads the same files and returns the same estimate.
+  diff_mode:
+    support: none
+    description: Returns no diff.
+  action:
+    support: full
+    description: Runs on the controller as an action plugin.
+options:
+  wave:
+    description: The wave number.
+    type: int
+    required: true
+  vms:
+    description: The wave's VMs as the plan lists them, each with C(name), C(target), C(source_host) and C(bytes).
+    type: list
+    elements: dict
+    required: true
+  limits:
+    description: The wave's limits as the plan gives them (C(parallel), C(per_source_host), C(per_target_host)).
+    type: dict
+    required: true
+  report_dir:
+    description: Where the reports of earlier waves are (missing or empty, the defaults are used).
+    type: path
+    required: true
+  defaults:
+    description: The figures used where no earlier wave gives one.
+    type: dict
+    default: {}
+    suboptions:
+      bytes_per_second:
+        description: One VM's copy rate, in bytes per second.
+        type: int
+        default: 52428800
+      other_seconds:
+        description: A VM's other acting steps (the source's shutdown, definition, start and the wait for the guest).
+        type: float
+        default: 60
+      wave_seconds:
+        description: A wave's time beyond its VMs' schedule.
+        type: float
+        default: 30
+"""
+
+EXAMPLES = r"""
+- name: How long will wave 2 take?
+  vmshift.virt.migration_estimate:
+    wave: 2
+    vms: "{{ (plan.waves | selectattr('wave', 'eq', 2) | first).vms }}"
+    limits: "{{ (plan.waves | selectattr('wave', 'eq', 2) | first).limits }}"
+    report_dir: /var/tmp/migration/reports
+  register: estimate
+
+- name: Say it
+  ansible.builtin.debug:
+    msg: "about {{ estimate.estimate.seconds }} s; longest downtime {{ estimate.estimate.vms | map(attribute='downtime_seconds') | max }} s"
+"""
+
+RETURN = r"""
+estimate:
+  description: The wave's estimate.
+  returned: success
+  type: dict
+  contains:
+    wave: {description: The wave number., type: int, returned: always}
+    seconds: {description: The wave's expected duration (RV(estimate.span) plus RV(estimate.overhead))., type: float, returned: always}
+    span: {description: From the first VM's power-off to the last VM's start, as scheduled., type: float, returned: always}
+    overhead: {description: The wave's time beyond its VMs' schedule., type: float, returned: always}
+    bytes: {description: What the copies read., type: int, returned: always}
+    from: {description: Where the figures came from (earlier waves, or the defaults)., type: str, returned: always}
+    vms:
+      description: Each VM's C(name), C(target), C(source_host), C(bytes), C(copy_seconds), C(downtime_seconds), C(start) (seconds into the span) and C(from).
+      type: list
+      elements: dict
+      returned: always
+"""

@@ -1,0 +1,80 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The wave estimate: the schedule vm_migrate's slots make, and the figures taken from earlier wave reports."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.estimate import (
+    DEFAULTS,
+    estimate_wave,
+    job_limits,
+    schedule,
+)
+
+MIB = 1024 * 1024
+
+
+def test_schedule_fills_a_free_slot_at_once_and_keeps_the_per_key_limit():
+    # two slots; a long VM from host a, then four short ones from host b at most one at a time
+    assert schedule([10, 2, 2, 2, 2], ["a", "b", "b", "b", "b"], 2, 1) == [0, 0, 2, 4, 6]
+    assert schedule([3, 3, 3], [None] * 3, 1, None) == [0, 3, 6]
+
+
+def test_the_targets_share_the_limits_as_the_role_shares_them():
+    assert job_limits({"parallel": 10, "per_source_host": 4, "per_target_host": 3}, 2) == {"parallel": 3, "per_source_host": 2}
+    assert job_limits({"parallel": 1, "per_source_host": None, "per_target_host": None}, 3) == {"parallel": 1, "per_source_host": 1}
+
+
+def wave(vms, parallel=2):
+    return {"wave": 2, "vms": vms, "limits": {"parallel": parallel, "per_source_host": parallel, "per_target_host": parallel}}
+
+
+def vm(name, size_mib, target="kvm1", host="esx1"):
+    return {"name": name, "target": target, "source_host": host, "bytes": size_mib * MIB}
+
+
+def report(seconds, vms, parallel=2):
+    """A wave report as migration_report writes it: each VM copied at its rate, 4 s of other acting steps."""
+    out = []
+    for name, target, host, size_mib, rate_mib in vms:
+        copy = size_mib / float(rate_mib)
+        out.append({"name": name, "target": target, "source_host": host, "outcome": "migrated", "bytes": size_mib * MIB,
+                    "bytes_per_second": rate_mib * MIB,
+                    "steps": [{"step": "preflight", "seconds": 9.0}, {"step": "power_off", "seconds": 1.0},
+                              {"step": "copy", "seconds": copy}, {"step": "define", "seconds": 1.0},
+                              {"step": "start", "seconds": 2.0}]})
+    return {"summary": {"wave": 1, "vms": len(out), "seconds": seconds,
+                        "limits": {"parallel": parallel, "per_source_host": parallel, "per_target_host": parallel}}, "vms": out}
+
+
+def test_without_earlier_waves_the_defaults_say():
+    got = estimate_wave(wave([vm("a", 500), vm("b", 500), vm("c", 1000)]), [])
+    assert got["from"] == "defaults" and [v["from"] for v in got["vms"]] == ["defaults"] * 3
+    assert got["vms"][0]["copy_seconds"] == round(500 * MIB / DEFAULTS["bytes_per_second"], 1) == 10.0
+    assert got["vms"][0]["downtime_seconds"] == 10.0 + DEFAULTS["other_seconds"]
+    # a and b at once; c when the first slot frees
+    assert [v["start"] for v in got["vms"]] == [0.0, 0.0, 70.0]
+    assert got["span"] == 70.0 + 20.0 + 60.0 and got["seconds"] == got["span"] + DEFAULTS["wave_seconds"]
+
+
+def test_earlier_waves_give_rates_nearest_first_and_the_waves_own_overhead():
+    # wave 1: from esx1 to kvm1 at 100 MiB/s, from esx2 to kvm1 at 20 MiB/s; 2 VMs at once, 10 s each, took 25 s
+    earlier = report(25.0, [("x", "kvm1", "esx1", 600, 100), ("y", "kvm1", "esx2", 120, 20)])
+    got = estimate_wave(wave([vm("a", 1000, host="esx1"), vm("b", 200, host="esx2"), vm("c", 300, host="esx3")]), [earlier])
+    a, b, c = got["vms"]
+    assert (a["copy_seconds"], a["downtime_seconds"]) == (10.0, 14.0) and a["from"].startswith("earlier waves, esx1 to kvm1")
+    assert (b["copy_seconds"], b["downtime_seconds"]) == (10.0, 14.0) and b["from"].startswith("earlier waves, esx2 to kvm1")
+    # an ESXi host never seen: the median of what reached kvm1 (60 MiB/s)
+    assert c["copy_seconds"] == 5.0 and c["from"] == "earlier waves, to kvm1 (2 VMs)"
+    # wave 1's VMs took 10 s each side by side: its own overhead was 15 s
+    assert got["overhead"] == 15.0
+    assert got["span"] == 14.0 + 9.0 and got["seconds"] == 38.0
+
+
+def test_a_wave_with_failures_gives_rates_but_no_overhead():
+    earlier = report(500.0, [("x", "kvm1", "esx1", 600, 100)])
+    earlier["vms"].append({"name": "z", "target": "kvm1", "outcome": "failed", "steps": [{"step": "copy", "seconds": 1}]})
+    earlier["summary"]["vms"] = 2
+    got = estimate_wave(wave([vm("a", 100)]), [earlier])
+    assert got["vms"][0]["copy_seconds"] == 1.0 and got["overhead"] == DEFAULTS["wave_seconds"]
