@@ -13,6 +13,10 @@ of the domains, report). The guests are not booted (target_power_state: stopped)
 migration, not QEMU's boot under TCG. ROUNDS (3) round-robin runs of both; the medians are compared
 (runs here vary by 10-30 %, curl's the most). Also timed in each round: the copy engine alone on the same
 disks, 5 at a time with 1 and with 4 ranged reads a disk (vm_migrate's default in a batch of 5 is 1).
+Each round also runs the wave with its progress said every 2 s and without any (goal: progress adds at most
+3 %), and each wave says before it starts how long it will take (migration_estimate in the role: the first
+from its defaults, the next from the reports of the waves before), printed against what it took (goal:
+within 25 %).
 """
 import json
 import os
@@ -109,6 +113,8 @@ def main():
     urls = ["https://%s:%s/folder/%s-flat.vmdk?dcPath=%s&dsName=LocalDS_0" % (
         os.environ["VMWARE_HOST"], os.environ["VMWARE_PORT"], d["disk"].split("] ", 1)[1][:-5], d["datacenter"]) for d in disks]
     curls, synced, waves, reports, engines = [], [], [], [], {1: [], 4: []}
+    estimates = []  # (the estimate made before a wave, the wave's seconds as its report says, playbook seconds)
+    with_progress = {2: [], 0: []}  # playbook seconds of the wave with its progress every 2 s, and without
     steps = {}  # step -> seconds, each VM of each round (the wave report's)
     used = dict(curl=[], wave=[], engine1=[], engine4=[])  # (user, system) CPU seconds per run
 
@@ -135,22 +141,29 @@ def main():
             before = cpu()
             engines[streams].append(engine_alone(disks, cookie, parallel, streams))
             used["engine%d" % streams].append(spent(before))
-        warm()
-        before = cpu()
-        wave_s, out = timed(playbook + ["-e", "wave=1", "-e", "plan_file=" + os.path.join(WORK, "plan.json"),
-                                        os.path.join(REPO, "playbooks", "migrate_wave.yml")], os.environ["VMSHIFT_VENV"], env)
-        waves.append(wave_s)
-        used["wave"].append(spent(before))
-        report = json.load(open(os.path.join(WORK, "reports", "wave-1.json")))
-        reports.append(report["summary"]["counts"])
-        for vm in report["vms"]:
-            for step in vm.get("steps") or []:
-                steps.setdefault(step["step"], []).append(step.get("seconds") or 0)
-        # the next round starts from the same state: no domains or volumes, no records, the sources on
-        cleanup(names)
-        shutil.rmtree(os.path.join(WORK, "records"))
-        shutil.rmtree(os.path.join(WORK, "reports"))
-        power_on(names)
+        # the wave as it runs by default (its progress every 30 s: too seldom to show here), and with its progress
+        # said every 2 s and without any, in turn (which goes first alternates by round)
+        for progress in ((None, 2, 0) if len(waves) % 2 == 0 else (None, 0, 2)):
+            warm()
+            before = cpu()
+            extra = [] if progress is None else ["-e", "migration_wave_progress_interval=%d" % progress]
+            wave_s, out = timed(playbook + ["-e", "wave=1", "-e", "plan_file=" + os.path.join(WORK, "plan.json")] + extra
+                                + [os.path.join(REPO, "playbooks", "migrate_wave.yml")], os.environ["VMSHIFT_VENV"], env)
+            report = json.load(open(os.path.join(WORK, "reports", "wave-1.json")))
+            estimates.append((report["summary"]["estimate"], report["summary"]["seconds"], wave_s))
+            if progress is not None:
+                with_progress[progress].append(wave_s)
+            else:
+                waves.append(wave_s)
+                used["wave"].append(spent(before))
+                reports.append(report["summary"]["counts"])
+                for vm in report["vms"]:
+                    for step in vm.get("steps") or []:
+                        steps.setdefault(step["step"], []).append(step.get("seconds") or 0)
+            # the next wave starts from the same state: no domains or volumes, no records, the sources on
+            cleanup(names)
+            shutil.rmtree(os.path.join(WORK, "records"))
+            power_on(names)  # the reports stay: the next wave's estimate is made from them
     curl_s, wave_s = statistics.median(curls), statistics.median(waves)
     total = count * mib * 1024 * 1024
     print("wave of %d VMs x %d MiB, %d at a time; median of %d round-robin runs" % (count, mib, parallel, rounds))
@@ -172,6 +185,17 @@ def main():
     # Where a VM's time goes in the wave (its steps as vm_migrate times them): what the wave adds to the copy.
     print("  wave, a VM's steps (median / max s over VMs and rounds): " + ", ".join(
         "%s %.2f / %.2f" % (name, statistics.median(secs), max(secs)) for name, secs in steps.items()))
+    print("  progress every 2 s vs none: %.1f s vs %.1f s = %+.1f %% (goal <= 3 %%: %s; runs: %s vs %s)" % (
+        statistics.median(with_progress[2]), statistics.median(with_progress[0]),
+        (statistics.median(with_progress[2]) / statistics.median(with_progress[0]) - 1) * 100,
+        "met" if statistics.median(with_progress[2]) <= 1.03 * statistics.median(with_progress[0]) else "NOT met",
+        ", ".join("%.1f" % w for w in with_progress[2]), ", ".join("%.1f" % w for w in with_progress[0])))
+    # The estimate each wave made before it started (migration_estimate, in the role), against what it took: the
+    # first from the defaults, the next from the reports of the waves before.
+    for i, (estimate, took, wall) in enumerate(estimates):
+        print("  wave run %d, estimate %.1f s (from %s) vs the wave's %.1f s: %+.0f %% (goal within 25 %%: %s); playbook %.1f s" % (
+            i + 1, estimate["seconds"], estimate["from"], took, (estimate["seconds"] / took - 1) * 100,
+            "met" if abs(estimate["seconds"] / took - 1) <= 0.25 else "NOT met", wall))
     for name in names:
         subprocess.run([sys.executable, WORKLOAD, "delete", name], env=dict(os.environ, VMWARE_CA_PATH=CA), check=False)
     shutil.rmtree(WORK, ignore_errors=True)

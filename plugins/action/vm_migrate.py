@@ -10,12 +10,37 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import threading
 
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import VmshiftError
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.progress import Follower
 from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import with_clone_ticket
+
+display = Display()
+
+
+def start_following(client, args, progress):
+    """A thread that says the progress of ``progress["vms"]`` while the module runs (see migration/progress.py);
+    (follower, own_done, stop, thread)."""
+    interval = args.get("progress_interval") or 30
+    follower = Follower(client, progress["vms"], args.get("source_note_attribute") or "vmshift.migrated", progress.get("wave"),
+                        progress.get("page"), interval)
+    own_done, stop = threading.Event(), threading.Event()
+    prefix = "wave %s: " % progress["wave"] if progress.get("wave") is not None else ""
+
+    def follow():
+        try:
+            follower.follow(lambda line: display.display(prefix + line), own_done, stop)
+        except Exception as exc:  # progress is for people: a failure to read it never fails the migration
+            display.warning("%sprogress no longer followed: %s" % (prefix, getattr(exc, "message", None) or exc))
+    thread = threading.Thread(target=follow, name="vmshift-progress")
+    thread.daemon = True
+    thread.start()
+    return follower, own_done, stop, thread
 
 
 class ActionModule(ActionBase):
@@ -34,9 +59,23 @@ class ActionModule(ActionBase):
                 return dict(result, failed=True, changed=False, msg="%s (the login is on the controller; with "
                             "vsphere_login: host the KVM host logs in itself)" % exc.message)
         wrap_async = self._task.async_val and not self._connection.has_native_async
+        progress = args.pop("progress", None)  # the controller's: the module has nothing to do with it
+        following = None
+        if progress and progress.get("vms") and not self._task.check_mode and not wrap_async:
+            if login is None:
+                display.warning("progress is read with the controller's vSphere login (vsphere_login: controller); "
+                                "this job's runs without it")
+            else:
+                following = start_following(login, args, progress)
         try:
             result = merge_hash(result, self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async))
         finally:
+            if following is not None:
+                follower, own_done, stop, thread = following
+                # this job's VMs are done with it; the others' migrations run on in other jobs
+                follower.done.update(vm.get("moref") for vm in args.get("vms") or [args] if vm.get("moref"))
+                own_done.set()
+                thread.join()
             # An async module may not have cloned the session yet: its login is left to vCenter's idle timeout.
             if login is not None and not wrap_async:
                 login.__exit__(None, None, None)

@@ -268,6 +268,36 @@ options:
         step fails. V(false) leaves everything for inspection (the source stays powered off).
     type: bool
     default: true
+  progress_interval:
+    description:
+      - How often, in seconds, each migration writes how far it is (its step; during the copy, the bytes copied,
+        the rate and the seconds left) into its claim in O(source_note_attribute), where vCenter shows it and
+        O(progress) reads it. At most 60 (the claim's lease is renewed at least that often); V(0) writes none.
+    type: int
+    default: 30
+  progress:
+    description:
+      - Say, while this task runs, how far the migrations of the VMs in O(progress.vms) are, one line per VM whose
+        state changed every O(progress_interval) seconds, read from their claims with the controller's vSphere
+        login (O(vsphere_login=controller)); the migrations may run in this task or in other jobs (the
+        migration_wave role gives the whole wave to the job it runs in the foreground). When this task's own
+        migrations end, it goes on while another job's migration of one of those VMs holds its claim.
+      - Handled on the controller; not with C(async) or in check mode.
+    type: dict
+    suboptions:
+      vms:
+        description: The VMs to follow, each C({name, moref, target}).
+        type: list
+        elements: dict
+        required: true
+      wave:
+        description: The wave number, said with each line.
+        type: int
+      page:
+        description:
+          - A file on the controller for a live HTML page of the progress, rewritten at each poll and refreshed by the
+            browser (the migration_wave role uses the wave's report, which replaces it when the wave ends).
+        type: path
 notes:
   - Tested against govmomi's vSphere simulator (its datastore C(/folder) endpoint) and a real
     libvirt daemon with QEMU; inspection (libguestfs, nbdkit) and C(virt-v2v-in-place) run for real on a
@@ -481,6 +511,10 @@ def main():
         work_dir=dict(type="path", default="/var/lib/vmshift/migrations"),
         source_note_attribute=dict(type="str", default="vmshift.migrated"),
         rollback=dict(type="bool", default=True),
+        progress_interval=dict(type="int", default=30),
+        # the controller's (see plugins/action/vm_migrate.py): declared so that it is documented and checked
+        progress=dict(type="dict", options=dict(vms=dict(type="list", elements="dict", required=True), wave=dict(type="int"),
+                                                page=dict(type="path"))),
     )
     run_module(argument_spec, lambda module: migrate_vm(module.params, module.check_mode), libraries=[PYVMOMI, LIBVIRT],
                required_one_of=[("name", "moref", "uuid", "vms")], mutually_exclusive=[("name", "moref", "uuid", "vms")])

@@ -23,8 +23,10 @@ libvirt hook refuses to start it) so the failure and its rollback show in the ev
 """
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import ansible_runner
@@ -197,7 +199,9 @@ def workflow(tmp_path_factory, collections, lab, estate):
         "migration_wave_report_dir": str(reports),
         "migration_wave_work_dir": str(controller.base / "migrations"),
         "migration_wave_max_failed": 1,
+        "migration_wave_progress_interval": 1,  # the lab's waves last seconds: a line a second shows their progress
         "migration_wave_targets": {"lab-kvm": {
+            "bandwidth_limit_mib": 8,  # a copy that lasts a few seconds, to see it in the progress
             "pool": os.environ["VMSHIFT_LAB_POOL"], "domain_type": os.environ["VMSHIFT_LAB_DOMAIN_TYPE"],
             "network_map": {"VM Network": {"network": os.environ["VMSHIFT_LAB_NETWORK"]}},
             "guest_inspection": "never",  # the busybox test guest has no OS to inspect
@@ -230,6 +234,11 @@ def test_each_wave_shows_its_progress_and_outcome_naming_the_failed_vm(workflow)
     assert outcome1.startswith("Wave 1: 1 migrated") and "1 failed ['%s']" % FAILING in outcome1, outcome1
     (outcome2,) = wave2.outcome()
     assert outcome2.startswith("Wave 2: 1 migrated") and "0 failed" in outcome2, outcome2
+    # while the wave ran: a line a second for each VM whose state changed, read from the claims on the sources
+    progress = [line.strip() for e in wave1.events for line in e.get("stdout", "").splitlines() if line.strip().startswith("wave 1: ")]
+    assert any(re.match(r"wave 1: aap-web-db: copy \d+ % of 0\.\d GiB, \d+ MB/s, \d+ s left$", line) for line in progress), progress
+    assert "wave 1: aap-web-db: migrated" in progress and "wave 1: %s: failed, left something to roll back" % FAILING not in progress
+    assert any(line.startswith("wave 1: %s: " % FAILING) for line in progress), progress
     # what the user then checks on the KVM host: the migrated guests run, the failed one was rolled back
     states = {name: subprocess.run(["virsh", "-q", "domstate", name], capture_output=True, text=True, check=False).stdout.strip()
               for name in ("aap-web-db", "aap-web-app", FAILING)}
@@ -258,3 +267,46 @@ def test_a_planted_secret_is_found(tmp_path, collections, lab):
     found = leaks(controller.base, controller.jobs, controller.secrets())
     assert any(f.startswith("VMWARE_PASSWORD: event") for f in found), found
     assert any("job_events" in f for f in found) and any(f.endswith("stdout") for f in found), found
+
+
+def render(page, screenshot):
+    """``page`` as a person sees it, in a real headless browser (Debian's chromium): (its DOM once loaded, the
+    console errors and failed loads the browser reported); the screenshot kept at ``screenshot``."""
+    browser = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
+               "--window-size=1280,1000", "--virtual-time-budget=2000"]
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    dom = subprocess.run(browser + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180, check=True)
+    shot = subprocess.run(browser + ["--screenshot=%s" % screenshot, page.as_uri()], capture_output=True, text=True, timeout=180,
+                          check=True)
+    said = (dom.stderr + shot.stderr).splitlines()
+    errors = [line for line in said if ("CONSOLE" in line and re.search(r"error|uncaught", line, re.I)) or "net::ERR" in line]
+    return dom.stdout, errors
+
+
+SHOTS = REPO / "tests" / "output" / "screenshots"
+
+
+def test_the_wave_report_and_the_live_page_in_a_browser(workflow, tmp_path):
+    """What a person opens: the final report of wave 1 (a VM failed) and the live page as the wave showed it."""
+    controller, _plan, _waves = workflow
+    dom, errors = render(controller.base / "reports" / "wave-1.html", SHOTS / "wave-1.png")
+    assert errors == []
+    rows = re.findall(r'<g class="vm" data-vm="([^"]+)" data-outcome="([^"]+)"', dom)
+    assert sorted(rows) == [(FAILING, "failed"), ("aap-web-db", "migrated")], rows
+    assert 'class="failed-mark"' in dom and 'class="copy-rate"' in dom and "Estimated before the wave" in dom
+    assert (SHOTS / "wave-1.png").stat().st_size > 10000
+    sys.path.insert(0, str(controller.collections))  # the collection as the jobs had it (installed from its tarball)
+    from ansible_collections.vmshift.virt.plugins.module_utils.migration.progress import live_html, state_of
+    live = tmp_path / "wave-1.html"
+    live.write_text(live_html(1, [("aap-web-db", "lab-kvm", state_of('migrating {"progress": {"step": "copy", "done": 1, "total": 4}}')),
+                                  (FAILING, "lab-kvm", state_of(None))], 30))
+    dom, errors = render(live, SHOTS / "wave-1-live.png")
+    assert errors == [] and len(re.findall(r'<tr class="vm"', dom)) == 2 and "copy 25 % of 0.0 GiB" in dom
+
+
+def test_a_page_with_a_console_error_is_caught(tmp_path):
+    """The check above can fail: a page whose script fails is reported."""
+    page = tmp_path / "broken.html"
+    page.write_text("<!DOCTYPE html><html><body><script>console.error('boom'); undefinedFunction();</script></body></html>")
+    dummy, errors = render(page, tmp_path / "broken.png")
+    assert any("boom" in line for line in errors) and any("undefinedFunction" in line for line in errors), errors

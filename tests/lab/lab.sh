@@ -35,6 +35,7 @@ APT_PACKAGES=(
   openssl curl git python3-venv python3-dev openssh-server openssh-client iputils-ping
   debootstrap fdisk e2fsprogs shellcheck
   virt-v2v nbdkit libnbd-bin libguestfs-tools linux-image-amd64
+  chromium
 )
 # What `tools` needs: the venv (libvirt-python builds against libvirt-dev), the simulator's build, and the
 # real tools the unit tests and ansible-test sanity run (qemu-img, genisoimage and its isoinfo, shellcheck).

@@ -133,10 +133,12 @@ def parse_note(value):
 class SourceClaim:
     """The claim on a source VM in its note attribute; a no-op when the attribute is empty (no note)."""
 
-    def __init__(self, source, attribute, owner, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, source, attribute, owner, clock=time.monotonic, sleep=time.sleep, renew_every=LEASE_RENEW, status=None):
         self.source = source
         self.attribute = attribute
         self.owner = owner
+        self.renew_every = min(renew_every or LEASE_RENEW, LEASE_RENEW)
+        self.status = status  # () -> how far the migration is, written with each renewal
         self.clock = clock
         self.sleep = sleep
         self.written_at = None
@@ -193,11 +195,13 @@ class SourceClaim:
         self._thread.start()
 
     def _renew(self):
-        while not self._stop.wait(LEASE_RENEW):
+        while not self._stop.wait(self.renew_every):
+            progress = self.status() if self.status else None
             with self._lock:
                 if self._stop.is_set() or not self._still_ours():
                     return
-                self._write(CLAIMED, dict(self.owner, alive=self.source.server_time()))
+                alive = self.source.server_time()
+                self._write(CLAIMED, dict(self.owner, alive=alive, **({"progress": dict(progress, at=alive)} if progress else {})))
 
     def _still_ours(self):
         kind, holder, value = self.read()

@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import time
 from contextlib import contextmanager
@@ -79,6 +80,29 @@ class Steps(list):
             entry["seconds"] = round(time.time() - began, 2)
 
 
+def status_of(steps, acted, disks):
+    """How far a migration is, as its claim's renewals carry it: its step ("waiting for a slot" once the
+    preflight passed), and during the copy the bytes copied of all its disks, their rate and the seconds left."""
+    step = steps[-1]["step"] if steps else "preflight"
+    if steps and step == "preflight" and steps[-1]["seconds"] is not None and not acted:
+        step = "waiting for a slot"
+    out = {"step": step}
+    if step == "copy":
+        done, total, rate = 0, 0, 0
+        for disk in disks:
+            total += disk["size"]
+            try:
+                with open(disk["progress"], encoding="utf-8") as f:
+                    copied = json.load(f)
+            except (OSError, ValueError):  # not begun, or being replaced this instant
+                copied = {"bytes_done": disk["size"] if disk["present"] else 0}
+            done += copied.get("bytes_done") or 0
+            if (copied.get("bytes_done") or 0) < disk["size"]:
+                rate += copied.get("bytes_per_second") or 0
+        out.update(done=done, total=total, rate=rate, eta=int((total - done) / rate) if rate else None)
+    return out
+
+
 def run_migration(params, check_mode, batch=None, turn=None):
     """Migrate the VM ``params`` names (vm_migrate's options), as one of ``batch`` (shared.Batch) in its ``turn``
     (shared.Turn), or alone: connect, find the source, hold this host's lock on it, and run the Migration."""
@@ -94,9 +118,11 @@ def run_migration(params, check_mode, batch=None, turn=None):
                 lock = HostLock(params["work_dir"], key)
                 lock.acquire(owner, check_mode)
                 try:
-                    claim = SourceClaim(source, params["source_note_attribute"], owner)
+                    claim = SourceClaim(source, params["source_note_attribute"], owner, renew_every=params.get("progress_interval"))
                     migration = Migration(params, check_mode, vsphere, source, target, name,
                                           Record(os.path.join(params["work_dir"], key)), claim, batch, turn or Turn())
+                    if params.get("progress_interval"):
+                        claim.status = lambda: status_of(migration.steps, migration.turn.acted, migration.planned_disks)
                     return migration.run(lock.previous)
                 finally:
                     lock.release()
@@ -125,6 +151,7 @@ class Migration:
         self.actions = []
         self.steps = Steps()
         self.disks = []
+        self.planned_disks = []  # what the preflight planned, for status()
 
     def run(self, previous_owner):
         facts = self.source.facts
@@ -149,8 +176,8 @@ class Migration:
             return files[datastore]
         try:
             with self.steps.step("preflight"):
-                disks = plan_disks(facts["spec"]["disks"], self.name, self.params["disk_format"], files_for, pool_dir(pool)[1],
-                                   self.record.directory)
+                disks = self.planned_disks = plan_disks(facts["spec"]["disks"], self.name, self.params["disk_format"], files_for,
+                                                        pool_dir(pool)[1], self.record.directory)
                 # on a resume too: the source may have changed, and its disks read as well off as on
                 self.guest = inspect_guest(self.params["guest_inspection"], self.vsphere, disks, facts)
                 convert = check_target(self.params, facts, self.name, self.guest, self.target, self.batch.host,

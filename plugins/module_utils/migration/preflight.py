@@ -32,6 +32,8 @@ def check_params(params):
             raise InvalidInput("%s must be a positive number, not %s" % (field, params[field]))
     if params["bandwidth_limit_mib"] is not None and params["bandwidth_limit_mib"] < 1:
         raise InvalidInput("bandwidth_limit_mib must be 1 or more (MiB/s), or unset for no limit")
+    if params.get("progress_interval") is not None and not 0 <= params["progress_interval"] <= 60:
+        raise InvalidInput("progress_interval must be 1 to 60 seconds, or 0 for none, not %s" % params["progress_interval"])
     if params["wait_for"] == "serial" and not (params["serial_log"] and params["serial_pattern"]):
         raise InvalidInput("wait_for is serial: set serial_log (the console log file) and serial_pattern")
     # The overrides as the target spec will hold them, checked as libvirt_vm checks a spec (their keys and

@@ -168,3 +168,19 @@ def test_without_an_attribute_the_claim_does_nothing():
     claim.take()
     claim.confirm()
     assert claim.ours() and source.notes == {}
+
+
+def test_each_renewal_carries_how_far_the_migration_is():
+    import time
+    source = NoteSource()
+    claim = SourceClaim(source, "vmshift.migrated", owner(), renew_every=0.05,
+                        status=lambda: {"step": "copy", "done": 512, "total": 1024, "rate": 100, "eta": 5})
+    claim.take()
+    deadline = time.monotonic() + 5
+    while "progress" not in parse_note(source.notes["vmshift.migrated"])[1] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    kind, holder = parse_note(source.notes["vmshift.migrated"])
+    claim.release("migrated to somewhere")
+    assert kind == "claimed" and holder["progress"] == {"step": "copy", "done": 512, "total": 1024, "rate": 100, "eta": 5,
+                                                        "at": 1000.0}
+    assert SourceClaim(source, "a", owner(), renew_every=600).renew_every == guard.LEASE_RENEW  # never beyond the lease
