@@ -29,6 +29,7 @@ def start_following(client, args, progress):
     interval = args.get("progress_interval") or 30
     follower = Follower(client, progress["vms"], args.get("source_note_attribute") or "vmshift.migrated", progress.get("wave"),
                         progress.get("page"), interval)
+    follower.own = set(vm.get("moref") for vm in args.get("vms") or [args] if vm.get("moref"))
     own_done, stop = threading.Event(), threading.Event()
     prefix = "wave %s: " % progress["wave"] if progress.get("wave") is not None else ""
 
@@ -71,10 +72,8 @@ class ActionModule(ActionBase):
             result = merge_hash(result, self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async))
         finally:
             if following is not None:
-                follower, own_done, stop, thread = following
-                # this job's VMs are done with it; the others' migrations run on in other jobs
-                follower.done.update(vm.get("moref") for vm in args.get("vms") or [args] if vm.get("moref"))
-                own_done.set()
+                dummy, own_done, stop, thread = following
+                own_done.set()  # its last states said, the follower goes on while other jobs' migrations run
                 thread.join()
             # An async module may not have cloned the session yet: its login is left to vCenter's idle timeout.
             if login is not None and not wrap_async:

@@ -188,7 +188,7 @@ class SourceClaim:
         if not self.attribute:
             return
         self.owner["since"] = self.owner.get("since") or _iso(self.source.server_time())
-        self._write(CLAIMED, dict(self.owner, alive=self.source.server_time()))
+        self._write(CLAIMED, self._claim(self.source.server_time()))
         self.written_at = self.clock()
         self._thread = threading.Thread(target=self._renew, name="vmshift-claim-renewal")
         self._thread.daemon = True
@@ -196,12 +196,15 @@ class SourceClaim:
 
     def _renew(self):
         while not self._stop.wait(self.renew_every):
-            progress = self.status() if self.status else None
             with self._lock:
                 if self._stop.is_set() or not self._still_ours():
                     return
-                alive = self.source.server_time()
-                self._write(CLAIMED, dict(self.owner, alive=alive, **({"progress": dict(progress, at=alive)} if progress else {})))
+                self._write(CLAIMED, self._claim(self.source.server_time()))
+
+    def _claim(self, now):
+        """The claim as written at ``now`` (vCenter's clock): the owner, the lease, how far the migration is."""
+        progress = self.status() if self.status else None
+        return dict(self.owner, alive=now, **({"progress": dict(progress, at=now)} if progress else {}))
 
     def _still_ours(self):
         kind, holder, value = self.read()

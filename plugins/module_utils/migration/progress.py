@@ -98,6 +98,7 @@ class Follower:
         self.last = {}  # moref -> the state last read
         self.claimed = set()  # VMs seen claimed: once their claim is gone they are done
         self.done = set()
+        self.own = set()  # the VMs of the job that follows: done once it ended
 
     def poll(self):
         """[lines] for the VMs whose state changed since the last poll; the live page rewritten."""
@@ -132,18 +133,20 @@ class Follower:
 
     def follow(self, say, own_done, stop):
         """Say the lines of each poll, every ``interval`` seconds. Once ``own_done`` is set (the job that follows
-        ended; its VMs are marked done by the caller), go on only while VMs of other jobs are not done and a
+        ended), say its own VMs' (``own``) last states, and go on only while VMs of other jobs are not done and a
         migration of one of them holds a claim (two quiet polls end it); ``stop`` ends it at once."""
         quiet = 0
         while not stop.is_set():
+            ended = own_done.is_set()
             for line in self.poll():
                 say(line)
-            if own_done.is_set():
-                if len(self.done) == len(self.vms):
-                    return
-                quiet = 0 if self.live() else quiet + 1
-                if quiet >= 2:
-                    return
-                stop.wait(self.interval)
-            else:
+            if not ended:
                 own_done.wait(self.interval)
+                continue
+            self.done.update(self.own)
+            if len(self.done) == len(self.vms):
+                return
+            quiet = 0 if self.live() else quiet + 1
+            if quiet >= 2:
+                return
+            stop.wait(self.interval)

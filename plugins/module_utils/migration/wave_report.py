@@ -109,7 +109,7 @@ def _rate(bps):
 
 
 STYLE = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
-         "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}"
+         "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top;max-width:40em;overflow-wrap:anywhere}"
          ".failed{color:#b00020}.migrated{color:#1b5e20}")
 
 COLORS = {"preflight": "#b0bec5", "power_off": "#ffb300", "copy": "#1e88e5", "pin_names": "#8e24aa", "convert": "#5e35b1",

@@ -78,18 +78,19 @@ def test_one_line_per_vm_whose_state_changed_and_a_live_page(tmp_path, monkeypat
 def test_once_its_own_job_ended_it_follows_the_others_until_they_end_or_none_holds_a_claim(monkeypatch):
     said = []
     # vm-1 is the job's own; vm-2's migration runs in another job, then its claim is released (rolled back)
-    monkeypatch.setattr(progress, "notes", Notes([{"vm-2": claimed(step="copy", done=1, total=2)}, {"vm-2": claimed(step="start")},
-                                                  {"vm-2": None}]))
+    monkeypatch.setattr(progress, "notes", Notes([{"vm-1": "migrated to kvm1", "vm-2": claimed(step="copy", done=1, total=2)},
+                                                  {"vm-2": claimed(step="start")}, {"vm-2": None}]))
     follower = Follower(None, VMS, "vmshift.migrated", interval=0.01)
-    follower.done.add("vm-1")
+    follower.own = {"vm-1"}
     own_done, stop = threading.Event(), threading.Event()
     own_done.set()
     follower.follow(said.append, own_done, stop)
-    assert said == ["app: copy 50 % of 0.0 GiB", "app: start", "app: ended, its claim released (failed and rolled back, or not started)"]
+    assert said == ["db: migrated", "app: copy 50 % of 0.0 GiB", "app: start",
+                    "app: ended, its claim released (failed and rolled back, or not started)"]
     # a VM of another job that is never claimed (its job stopped before it): two quiet polls, and it ends
     monkeypatch.setattr(progress, "notes", Notes([{}]))
     follower = Follower(None, VMS, "vmshift.migrated", interval=0.01)
-    follower.done.add("vm-1")
+    follower.own = {"vm-1"}
     follower.follow(said.append, own_done, stop)
     assert follower.done == {"vm-1"}
 
