@@ -36,20 +36,21 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def keep_earlier(path, outcomes, seconds):
-    """A rerun finds VMs already migrated: the report keeps the run that migrated them (its bytes, timings
-    and wall time), so rerunning a finished wave leaves the report as it was."""
+def keep_earlier(path, outcomes, summary):
+    """A rerun finds VMs already migrated: the report keeps the run that migrated them (its bytes, timings,
+    estimate and wall time), so rerunning a finished wave leaves the report as it was."""
     try:
         with open(path, encoding="utf-8") as f:
             earlier = json.load(f)
     except (OSError, ValueError):
-        return outcomes, seconds
+        return outcomes, summary
     before = dict((r["name"], r) for r in earlier.get("vms") or [])
     kept = [before[r["name"]] if r["outcome"] == "already migrated" and before.get(r["name"], {}).get("outcome") == "migrated"
             else r for r in outcomes]
     if not any(r["outcome"] in ("migrated", "failed") for r in outcomes):
-        seconds = (earlier.get("summary") or {}).get("seconds", seconds)
-    return kept, seconds
+        summary = dict(summary, **dict((k, v) for k, v in (earlier.get("summary") or {}).items()
+                                      if k in ("seconds", "estimate", "limits")))
+    return kept, summary
 
 
 def write_reports(params, check_mode):
@@ -61,8 +62,9 @@ def write_reports(params, check_mode):
     paths = dict((k, os.path.join(directory, n % params["wave"] if "%" in n else n)) for k, n in (
         ("json", "wave-%d.json"), ("html", "wave-%d.html"), ("summary_json", "summary.json"), ("summary_html", "summary.html")))
     try:
-        outcomes, seconds = keep_earlier(paths["json"], outcomes, params["seconds"])
-        summary = wave_summary(params["wave"], outcomes, seconds, params.get("limits"), params.get("estimate"))
+        outcomes, kept = keep_earlier(paths["json"], outcomes, {"seconds": params["seconds"], "limits": params.get("limits"),
+                                                                "estimate": params.get("estimate")})
+        summary = wave_summary(params["wave"], outcomes, kept["seconds"], kept["limits"], kept["estimate"])
         if not check_mode:
             os.makedirs(directory, exist_ok=True)
         changed = write_if_changed(paths["json"], json.dumps({"summary": summary, "vms": outcomes}, indent=1, sort_keys=True),

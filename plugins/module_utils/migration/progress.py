@@ -99,6 +99,7 @@ class Follower:
         self.claimed = set()  # VMs seen claimed: once their claim is gone they are done
         self.done = set()
         self.own = set()  # the VMs of the job that follows: done once it ended
+        self.polled = False
 
     def poll(self):
         """[lines] for the VMs whose state changed since the last poll; the live page rewritten."""
@@ -106,8 +107,12 @@ class Follower:
         states = dict((moref, state_of(value)) for moref, value in notes(self.client, [vm["moref"] for vm in pending],
                                                                           self.attribute).items())
         lines = []
+        first, self.polled = not self.polled, True
         for vm in pending:
             state = self.last[vm["moref"]] = states[vm["moref"]]
+            if first and state["state"] in ("migrated", "left"):
+                self.done.add(vm["moref"])  # the outcome of an earlier run: nothing of this one to say
+                continue
             if state["state"] == "claimed":
                 self.claimed.add(vm["moref"])
             elif state["state"] in ("migrated", "left") or vm["moref"] in self.claimed:
@@ -118,7 +123,7 @@ class Follower:
             if (state["state"] != "free" or state.get("ended")) and self.said.get(vm["moref"]) != text:
                 self.said[vm["moref"]] = text
                 lines.append("%s: %s" % (vm["name"], text))
-        if self.page:
+        if self.page and self.claimed:  # a rerun that finds everything done leaves the report as it was
             rows = [(vm["name"], vm.get("target"), self.last.get(vm["moref"]) or {"state": "free"}) for vm in self.vms]
             os.makedirs(os.path.dirname(self.page) or ".", exist_ok=True)
             tmp = self.page + ".tmp"

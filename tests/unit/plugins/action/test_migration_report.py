@@ -48,6 +48,11 @@ def test_a_rerun_of_a_finished_wave_keeps_the_report_as_it_was(tmp_path):
     assert not rerun["changed"]
     assert rerun["vms"][0]["outcome"] == "migrated" and rerun["summary"]["seconds"] == 10.0
     assert (tmp_path / "reports" / "wave-1.json").read_text() == before
+    # a rerun estimates again (from the first run's report), but the report keeps the estimate made for that run
+    again = write_reports(dict(params(tmp_path, [{"name": "db", "target": "kvm1", "result": {"changed": False, "msg": "already migrated"}}],
+                                      seconds=1.0), estimate={"seconds": 3.0, "bytes": 1, "from": "earlier waves", "vms": []},
+                               limits={"parallel": 1}), False)
+    assert not again["changed"] and (tmp_path / "reports" / "wave-1.json").read_text() == before
 
 
 def test_check_mode_says_what_would_change_and_writes_nothing(tmp_path):

@@ -77,15 +77,21 @@ def test_one_line_per_vm_whose_state_changed_and_a_live_page(tmp_path, monkeypat
 
 def test_once_its_own_job_ended_it_follows_the_others_until_they_end_or_none_holds_a_claim(monkeypatch):
     said = []
+    own_done, stop = threading.Event(), threading.Event()
+
+    class JobEnds(Notes):  # the job that follows ends after the first poll
+        def __call__(self, *args):
+            got = super(JobEnds, self).__call__(*args)
+            own_done.set()
+            return got
     # vm-1 is the job's own; vm-2's migration runs in another job, then its claim is released (rolled back)
-    monkeypatch.setattr(progress, "notes", Notes([{"vm-1": "migrated to kvm1", "vm-2": claimed(step="copy", done=1, total=2)},
-                                                  {"vm-2": claimed(step="start")}, {"vm-2": None}]))
+    monkeypatch.setattr(progress, "notes", JobEnds([
+        {"vm-1": claimed(step="copy", done=1, total=2), "vm-2": claimed(step="copy", done=1, total=2)},
+        {"vm-1": "migrated to kvm1", "vm-2": claimed(step="start")}, {"vm-2": None}]))
     follower = Follower(None, VMS, "vmshift.migrated", interval=0.01)
     follower.own = {"vm-1"}
-    own_done, stop = threading.Event(), threading.Event()
-    own_done.set()
     follower.follow(said.append, own_done, stop)
-    assert said == ["db: migrated", "app: copy 50 % of 0.0 GiB", "app: start",
+    assert said == ["db: copy 50 % of 0.0 GiB", "app: copy 50 % of 0.0 GiB", "db: migrated", "app: start",
                     "app: ended, its claim released (failed and rolled back, or not started)"]
     # a VM of another job that is never claimed (its job stopped before it): two quiet polls, and it ends
     monkeypatch.setattr(progress, "notes", Notes([{}]))
@@ -93,6 +99,12 @@ def test_once_its_own_job_ended_it_follows_the_others_until_they_end_or_none_hol
     follower.own = {"vm-1"}
     follower.follow(said.append, own_done, stop)
     assert follower.done == {"vm-1"}
+
+
+def test_a_rerun_of_a_finished_wave_says_nothing_and_writes_no_page(monkeypatch, tmp_path):
+    monkeypatch.setattr(progress, "notes", Notes([{"vm-1": "migrated to kvm1", "vm-2": LEFT + "{}"}]))
+    follower = Follower(None, VMS, "vmshift.migrated", page=str(tmp_path / "wave-1.html"))
+    assert follower.poll() == [] and follower.done == {"vm-1", "vm-2"} and not (tmp_path / "wave-1.html").exists()
 
 
 def test_the_live_page_shows_each_vm_with_its_bar():
