@@ -48,8 +48,8 @@ def keep_earlier(path, outcomes, summary):
     kept = [before[r["name"]] if r["outcome"] == "already migrated" and before.get(r["name"], {}).get("outcome") == "migrated"
             else r for r in outcomes]
     if not any(r["outcome"] in ("migrated", "failed") for r in outcomes):
-        summary = dict(summary, **dict((k, v) for k, v in (earlier.get("summary") or {}).items()
-                                      if k in ("seconds", "estimate", "limits")))
+        earlier_summary = earlier.get("summary") or {}
+        summary = dict(summary, **dict((k, earlier_summary[k]) for k in ("seconds", "estimate", "limits") if k in earlier_summary))
     return kept, summary
 
 

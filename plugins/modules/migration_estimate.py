@@ -95,14 +95,34 @@ estimate:
   returned: success
   type: dict
   contains:
-    wave: {description: The wave number., type: int, returned: always}
-    seconds: {description: The wave's expected duration (RV(estimate.span) plus RV(estimate.overhead))., type: float, returned: always}
-    span: {description: From the first VM's power-off to the last VM's start, as scheduled., type: float, returned: always}
-    overhead: {description: The wave's time beyond its VMs' schedule., type: float, returned: always}
-    bytes: {description: What the copies read., type: int, returned: always}
-    from: {description: Where the figures came from (earlier waves, or the defaults)., type: str, returned: always}
+    wave:
+      description: The wave number.
+      type: int
+      returned: always
+    seconds:
+      description: The wave's expected duration, RV(estimate.span) plus RV(estimate.overhead).
+      type: float
+      returned: always
+    span:
+      description: From the first VM's power-off to the last VM's start on the target, as scheduled.
+      type: float
+      returned: always
+    overhead:
+      description: The wave's time beyond its VMs' schedule.
+      type: float
+      returned: always
+    bytes:
+      description: What the copies read.
+      type: int
+      returned: always
+    from:
+      description: Where the figures came from, the reports of earlier waves or the defaults.
+      type: str
+      returned: always
     vms:
-      description: Each VM's C(name), C(target), C(source_host), C(bytes), C(copy_seconds), C(downtime_seconds), C(start) (seconds into the span) and C(from).
+      description:
+        - Each VM's C(name), C(target), C(source_host), C(bytes), C(copy_seconds), C(downtime_seconds), C(start) (seconds
+          into the span) and C(from).
       type: list
       elements: dict
       returned: always

@@ -104,8 +104,8 @@ class Follower:
     def poll(self):
         """[lines] for the VMs whose state changed since the last poll; the live page rewritten."""
         pending = [vm for vm in self.vms if vm["moref"] not in self.done]
-        states = dict((moref, state_of(value)) for moref, value in notes(self.client, [vm["moref"] for vm in pending],
-                                                                          self.attribute).items())
+        values = notes(self.client, [vm["moref"] for vm in pending], self.attribute)
+        states = dict((moref, state_of(value)) for moref, value in values.items())
         lines = []
         first, self.polled = not self.polled, True
         for vm in pending:

@@ -15,6 +15,7 @@ import json
 import os
 from html import escape
 
+
 def read_wave_reports(directory):
     """{wave number: the wave's report ({summary, vms})} of every wave-<N>.json in ``directory`` ({} when none)."""
     reports = {}
