@@ -62,6 +62,11 @@ options:
   plan_file:
     description: Write the plan as JSON here (only when its content changes).
     type: path
+  report_dir:
+    description:
+      - Where the reports of earlier waves are (vmshift.virt.migration_report's), from which each wave's
+        RV(waves[].estimate) is made as vmshift.virt.migration_estimate makes it; unset or empty, its defaults say.
+    type: path
   fail_on_unplaced:
     description:
       - Fail when any VM cannot be placed (RV(unplaced) not empty), naming each with its reason; the plan is
@@ -95,6 +100,8 @@ waves:
     - The waves in order; each with C(wave), C(tier), C(bytes), C(vms) and C(limits) (copies at once -
       C(parallel), C(per_source_host), C(per_target_host) - from the constraints).
     - Each VM has name, moref, uuid, source_host, target, bytes, cpus, memory_mib and group.
+    - Each wave's C(estimate) is vmshift.virt.migration_estimate's for it (its duration, each VM's copy time and
+      downtime), from the reports in O(report_dir), else the defaults.
   returned: always
   type: list
   elements: dict
@@ -109,7 +116,7 @@ targets:
   type: list
   elements: dict
 summary:
-  description: Counts (vms, placed, unplaced, waves) and bytes.
+  description: Counts (vms, placed, unplaced, waves), bytes, and C(estimated_seconds), the waves' estimates added up.
   returned: always
   type: dict
 """
@@ -120,12 +127,21 @@ import os
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, OperationFailure
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import run_module
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.assess_service import write_if_changed
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.estimate import estimate_wave
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.plan import blocked_by, plan_waves
+from ansible_collections.vmshift.virt.plugins.module_utils.migration.wave_report import read_wave_reports
 
 
 def run(params, check_mode):
     plan = plan_waves(params["vms"], params["targets"], params["constraints"], blocked_by(params["assessment"]))
     plan["changed"] = False
+    try:
+        reports = list(read_wave_reports(params["report_dir"]).values()) if params["report_dir"] else []
+    except (OSError, ValueError, KeyError) as exc:
+        raise InvalidInput("report_dir %s: a wave report cannot be read (%s); move it away or fix it" % (params["report_dir"], exc))
+    for wave in plan["waves"]:
+        wave["estimate"] = estimate_wave(wave, reports)
+    plan["summary"]["estimated_seconds"] = round(sum(wave["estimate"]["seconds"] for wave in plan["waves"]), 1)
     if params["fail_on_unplaced"] and plan["unplaced"]:
         raise OperationFailure("%d VM(s) cannot be placed: %s" % (len(plan["unplaced"]), "; ".join(
             "%s (%s)" % (u["name"], u["reason"]) for u in plan["unplaced"])), **plan)
@@ -143,6 +159,7 @@ def main():
         constraints=dict(type="dict", default={}),
         assessment=dict(type="list", elements="dict", default=[]),
         plan_file=dict(type="path"),
+        report_dir=dict(type="path"),
         fail_on_unplaced=dict(type="bool", default=False),
     ), lambda module: run(module.params, module.check_mode))
 

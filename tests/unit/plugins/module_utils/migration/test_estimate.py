@@ -78,3 +78,19 @@ def test_a_wave_with_failures_gives_rates_but_no_overhead():
     earlier["summary"]["vms"] = 2
     got = estimate_wave(wave([vm("a", 100)]), [earlier])
     assert got["vms"][0]["copy_seconds"] == 1.0 and got["overhead"] == DEFAULTS["wave_seconds"]
+
+
+def test_the_plan_estimates_each_wave_from_the_reports_it_is_given(tmp_path):
+    import json
+
+    from ansible_collections.vmshift.virt.plugins.modules.migration_plan import run
+    vms = [{"name": "a", "moref": "vm-1", "host": "esx1", "cpu": {"count": 1}, "memory_mib": 1024,
+            "disks": [{"capacity_bytes": 600 * MIB}]}]
+    params = {"vms": vms, "targets": [{"name": "kvm1", "cpus": 8, "memory_mib": 8192, "storage_bytes": 1 << 40}], "constraints": {},
+              "assessment": [], "plan_file": None, "report_dir": None, "fail_on_unplaced": False}
+    alone = run(params, False)
+    assert alone["waves"][0]["estimate"]["from"] == "defaults"
+    assert alone["summary"]["estimated_seconds"] == alone["waves"][0]["estimate"]["seconds"]
+    (tmp_path / "wave-1.json").write_text(json.dumps(report(25.0, [("x", "kvm1", "esx1", 600, 100)])))
+    learned = run(dict(params, report_dir=str(tmp_path)), False)["waves"][0]["estimate"]
+    assert learned["from"] == "earlier waves (1 reports)" and learned["vms"][0]["copy_seconds"] == 6.0
