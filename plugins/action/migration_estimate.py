@@ -8,11 +8,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.estimate import DEFAULTS, estimate_wave
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.wave_report import read_wave_reports
+from ansible_collections.vmshift.virt.plugins.plugin_utils.controller_action import ControllerAction
 
 ARGUMENT_SPEC = dict(
     wave=dict(type="int", required=True),
@@ -39,16 +38,8 @@ def estimate(params):
     return estimate_wave({"wave": params["wave"], "vms": params["vms"], "limits": params["limits"]}, reports, params["defaults"])
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        dummy, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        try:
-            result.update(changed=False, estimate=estimate(params))
-        except InvalidInput as exc:
-            result.update(failed=True, msg=exc.message)
-        return result
+    def work(self, params, check_mode):
+        return {"changed": False, "estimate": estimate(params)}

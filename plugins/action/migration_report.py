@@ -12,9 +12,7 @@ __metaclass__ = type
 import json
 import os
 
-from ansible.plugins.action import ActionBase
-
-from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, OperationFailure, VmshiftError, failed_to
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, OperationFailure, failed_to
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.assess_service import write_if_changed
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.wave_report import (
     outcome,
@@ -25,6 +23,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.migration.wave_report
     wave_summary,
     with_estimates,
 )
+from ansible_collections.vmshift.virt.plugins.plugin_utils.controller_action import ControllerAction
 
 ARGUMENT_SPEC = dict(
     wave=dict(type="int", required=True),
@@ -82,15 +81,8 @@ def write_reports(params, check_mode):
     return {"changed": changed, "summary": summary, "overall": total, "vms": outcomes, "paths": paths}
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        dummy, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        try:
-            result.update(write_reports(params, self._task.check_mode))
-        except VmshiftError as exc:
-            result.update(failed=True, msg=exc.message)
-        return result
+    def work(self, params, check_mode):
+        return write_reports(params, check_mode)

@@ -27,6 +27,17 @@ DEFAULT_MAX_DISKS = {"libvirt": 28, "kubevirt": 28}
 WINDOWS_PREFIX = "win"
 
 
+# (the kind of device in the facts, the concern's code, its severity, what it is, the fix)
+DEVICE_RULES = (
+    ("passthrough", "passthrough_device", CRITICAL, "PCI passthrough device '%s'",
+     "remove the device from the VM, or plan a device on the target and add it after migration"),
+    ("sriov", "sriov_nic", CRITICAL, "SR-IOV NIC '%s'",
+     "replace it with a vmxnet3 NIC before migration (SR-IOV is set up on the target separately)"),
+    ("usb", "usb_device", WARNING, "USB controller or device '%s'", "USB devices do not move; remove them or reattach on the target"),
+    ("tpm", "vtpm", WARNING, "virtual TPM '%s'", "vTPM contents do not move: suspend BitLocker/LUKS TPM binding before migrating"),
+)
+
+
 def concern(code, severity, message, fix):
     return {"code": code, "severity": severity, "message": message, "fix": fix}
 
@@ -34,18 +45,8 @@ def concern(code, severity, message, fix):
 def _source_rules(vm, migration_type):
     found = []
     devices = vm.get("devices") or {}
-    for label in devices.get("passthrough", []):
-        found.append(concern("passthrough_device", CRITICAL, "PCI passthrough device '%s'" % label,
-                             "remove the device from the VM, or plan a device on the target and add it after migration"))
-    for label in devices.get("sriov", []):
-        found.append(concern("sriov_nic", CRITICAL, "SR-IOV NIC '%s'" % label,
-                             "replace it with a vmxnet3 NIC before migration (SR-IOV is set up on the target separately)"))
-    for label in devices.get("usb", []):
-        found.append(concern("usb_device", WARNING, "USB controller or device '%s'" % label,
-                             "USB devices do not move; remove them or reattach on the target"))
-    for label in devices.get("tpm", []):
-        found.append(concern("vtpm", WARNING, "virtual TPM '%s'" % label,
-                             "vTPM contents do not move: suspend BitLocker/LUKS TPM binding before migrating"))
+    for kind, code, severity, what, fix in DEVICE_RULES:
+        found.extend(concern(code, severity, what % label, fix) for label in devices.get(kind, []))
     for disk in vm.get("disks") or []:
         name = disk.get("label")
         if disk.get("rdm"):
