@@ -65,7 +65,7 @@ options:
   report_dir:
     description:
       - Where the reports of earlier waves are (vmshift.virt.migration_report's), from which each wave's
-        RV(waves[].estimate) is made as vmshift.virt.migration_estimate makes it; unset or empty, its defaults say.
+        C(estimate) in RV(waves) is made as vmshift.virt.migration_estimate makes it; unset or empty, its defaults say.
     type: path
   fail_on_unplaced:
     description:
