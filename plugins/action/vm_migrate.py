@@ -11,6 +11,7 @@ __metaclass__ = type
 
 import os
 import threading
+import time
 
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
@@ -23,7 +24,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.client import
 display = Display()
 
 
-def start_following(client, args, progress):
+def start_following(client, args, progress, timeout):
     """A thread that says the progress of ``progress["vms"]`` while the module runs (see migration/progress.py);
     (follower, own_done, stop, thread)."""
     interval = args.get("progress_interval") or 30
@@ -31,11 +32,13 @@ def start_following(client, args, progress):
                         progress.get("page"), interval)
     follower.own = set(vm.get("moref") for vm in args.get("vms") or [args] if vm.get("moref"))
     own_done, stop = threading.Event(), threading.Event()
+    # A task timeout would take the job's result with it: following the other jobs ends well before it.
+    deadline = time.monotonic() + timeout - 2 * interval if timeout else None
     prefix = "wave %s: " % progress["wave"] if progress.get("wave") is not None else ""
 
     def follow():
         try:
-            follower.follow(lambda line: display.display(prefix + line), own_done, stop)
+            follower.follow(lambda line: display.display(prefix + line), own_done, stop, deadline)
         except Exception as exc:  # progress is for people: a failure to read it never fails the migration
             display.warning("%sprogress no longer followed: %s" % (prefix, getattr(exc, "message", None) or exc))
     thread = threading.Thread(target=follow, name="vmshift-progress")
@@ -67,7 +70,7 @@ class ActionModule(ActionBase):
                 display.warning("progress is read with the controller's vSphere login (vsphere_login: controller); "
                                 "this job's runs without it")
             else:
-                following = start_following(login, args, progress)
+                following = start_following(login, args, progress, self._task.timeout)
         try:
             result = merge_hash(result, self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async))
         finally:

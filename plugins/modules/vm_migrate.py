@@ -281,7 +281,8 @@ options:
         state changed every O(progress_interval) seconds, read from their claims with the controller's vSphere
         login (O(vsphere_login=controller)); the migrations may run in this task or in other jobs (the
         migration_wave role gives the whole wave to the job it runs in the foreground). When this task's own
-        migrations end, it goes on while another job's migration of one of those VMs holds its claim.
+        migrations end, it goes on while another job's migration of one of those VMs holds its claim, and
+        never into the last two intervals of the task's C(timeout).
       - Handled on the controller; not with C(async) or in check mode.
     type: dict
     suboptions:

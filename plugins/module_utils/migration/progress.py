@@ -136,10 +136,12 @@ class Follower:
         """Whether a VM not done yet holds a claim (a migration of it runs somewhere)."""
         return any(vm["moref"] in self.claimed and vm["moref"] not in self.done for vm in self.vms)
 
-    def follow(self, say, own_done, stop):
+    def follow(self, say, own_done, stop, deadline=None):
         """Say the lines of each poll, every ``interval`` seconds. Once ``own_done`` is set (the job that follows
         ended), say its own VMs' (``own``) last states, and go on only while VMs of other jobs are not done and a
-        migration of one of them holds a claim (two quiet polls end it); ``stop`` ends it at once."""
+        migration of one of them holds a claim (two quiet polls end it), and not past ``deadline`` (a
+        time.monotonic(): the task's own timeout, which must not take the job's result with it); ``stop`` ends
+        it at once."""
         quiet = 0
         while not stop.is_set():
             ended = own_done.is_set()
@@ -149,7 +151,8 @@ class Follower:
                 own_done.wait(self.interval)
                 continue
             self.done.update(self.own)
-            if len(self.done) == len(self.vms):
+            left = None if deadline is None else deadline - time.monotonic()
+            if len(self.done) == len(self.vms) or (left is not None and left <= self.interval):
                 return
             quiet = 0 if self.live() else quiet + 1
             if quiet >= 2:

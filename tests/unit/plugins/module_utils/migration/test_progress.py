@@ -99,6 +99,14 @@ def test_once_its_own_job_ended_it_follows_the_others_until_they_end_or_none_hol
     follower.own = {"vm-1"}
     follower.follow(said.append, own_done, stop)
     assert follower.done == {"vm-1"}
+    # another job's VM still claimed, but the task's timeout is near: following ends, the job's result is safe
+    import time
+    monkeypatch.setattr(progress, "notes", Notes([{"vm-2": claimed(step="copy", done=1, total=2)}]))
+    follower = Follower(None, VMS, "vmshift.migrated", interval=0.01)
+    follower.own = {"vm-1"}
+    began = time.monotonic()
+    follower.follow(said.append, own_done, stop, deadline=time.monotonic() + 0.2)
+    assert time.monotonic() - began < 1 and "vm-2" not in follower.done
 
 
 def test_a_rerun_of_a_finished_wave_says_nothing_and_writes_no_page(monkeypatch, tmp_path):
