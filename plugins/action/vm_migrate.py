@@ -25,26 +25,26 @@ display = Display()
 
 
 def start_following(client, args, progress, timeout):
-    """A thread that says the progress of ``progress["vms"]`` while the module runs (see migration/progress.py);
-    (follower, own_done, stop, thread)."""
+    """A thread that says the progress of ``progress["vms"]`` while the module runs (see migration/progress.py):
+    (own_done, thread): set own_done when the module returned, then join the thread."""
     interval = args.get("progress_interval") or 30
     follower = Follower(client, progress["vms"], args.get("source_note_attribute") or "vmshift.migrated", progress.get("wave"),
                         progress.get("page"), interval)
     follower.own = set(vm.get("moref") for vm in args.get("vms") or [args] if vm.get("moref"))
-    own_done, stop = threading.Event(), threading.Event()
+    own_done = threading.Event()
     # A task timeout would take the job's result with it: following the other jobs ends well before it.
     deadline = time.monotonic() + timeout - 2 * interval if timeout else None
     prefix = "wave %s: " % progress["wave"] if progress.get("wave") is not None else ""
 
     def follow():
         try:
-            follower.follow(lambda line: display.display(prefix + line), own_done, stop, deadline)
+            follower.follow(lambda line: display.display(prefix + line), own_done, deadline)
         except Exception as exc:  # progress is for people: a failure to read it never fails the migration
             display.warning("%sprogress no longer followed: %s" % (prefix, getattr(exc, "message", None) or exc))
     thread = threading.Thread(target=follow, name="vmshift-progress")
     thread.daemon = True
     thread.start()
-    return follower, own_done, stop, thread
+    return own_done, thread
 
 
 class ActionModule(ActionBase):
@@ -68,14 +68,14 @@ class ActionModule(ActionBase):
         if progress and progress.get("vms") and not self._task.check_mode and not wrap_async:
             if login is None:
                 display.warning("progress is read with the controller's vSphere login (vsphere_login: controller); "
-                                "this job's runs without it")
+                                "this job runs without it")
             else:
                 following = start_following(login, args, progress, self._task.timeout)
         try:
             result = merge_hash(result, self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async))
         finally:
             if following is not None:
-                dummy, own_done, stop, thread = following
+                own_done, thread = following
                 own_done.set()  # its last states said, the follower goes on while other jobs' migrations run
                 thread.join()
             # An async module may not have cloned the session yet: its login is left to vCenter's idle timeout.

@@ -136,14 +136,13 @@ class Follower:
         """Whether a VM not done yet holds a claim (a migration of it runs somewhere)."""
         return any(vm["moref"] in self.claimed and vm["moref"] not in self.done for vm in self.vms)
 
-    def follow(self, say, own_done, stop, deadline=None):
+    def follow(self, say, own_done, deadline=None):
         """Say the lines of each poll, every ``interval`` seconds. Once ``own_done`` is set (the job that follows
         ended), say its own VMs' (``own``) last states, and go on only while VMs of other jobs are not done and a
         migration of one of them holds a claim (two quiet polls end it), and not past ``deadline`` (a
-        time.monotonic(): the task's own timeout, which must not take the job's result with it); ``stop`` ends
-        it at once."""
+        time.monotonic(): the task's own timeout, which must not take the job's result with it)."""
         quiet = 0
-        while not stop.is_set():
+        while True:
             ended = own_done.is_set()
             for line in self.poll():
                 say(line)
@@ -157,4 +156,4 @@ class Follower:
             quiet = 0 if self.live() else quiet + 1
             if quiet >= 2:
                 return
-            stop.wait(self.interval)
+            time.sleep(self.interval)

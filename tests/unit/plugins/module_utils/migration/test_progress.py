@@ -77,7 +77,7 @@ def test_one_line_per_vm_whose_state_changed_and_a_live_page(tmp_path, monkeypat
 
 def test_once_its_own_job_ended_it_follows_the_others_until_they_end_or_none_holds_a_claim(monkeypatch):
     said = []
-    own_done, stop = threading.Event(), threading.Event()
+    own_done = threading.Event()
 
     class JobEnds(Notes):  # the job that follows ends after the first poll
         def __call__(self, *args):
@@ -90,14 +90,14 @@ def test_once_its_own_job_ended_it_follows_the_others_until_they_end_or_none_hol
         {"vm-1": "migrated to kvm1", "vm-2": claimed(step="start")}, {"vm-2": None}]))
     follower = Follower(None, VMS, "vmshift.migrated", interval=0.01)
     follower.own = {"vm-1"}
-    follower.follow(said.append, own_done, stop)
+    follower.follow(said.append, own_done)
     assert said == ["db: copy 50 % of 0.0 GiB", "app: copy 50 % of 0.0 GiB", "db: migrated", "app: start",
                     "app: ended, its claim released (failed and rolled back, or not started)"]
     # a VM of another job that is never claimed (its job stopped before it): two quiet polls, and it ends
     monkeypatch.setattr(progress, "notes", Notes([{}]))
     follower = Follower(None, VMS, "vmshift.migrated", interval=0.01)
     follower.own = {"vm-1"}
-    follower.follow(said.append, own_done, stop)
+    follower.follow(said.append, own_done)
     assert follower.done == {"vm-1"}
     # another job's VM still claimed, but the task's timeout is near: following ends, the job's result is safe
     import time
@@ -105,7 +105,7 @@ def test_once_its_own_job_ended_it_follows_the_others_until_they_end_or_none_hol
     follower = Follower(None, VMS, "vmshift.migrated", interval=0.01)
     follower.own = {"vm-1"}
     began = time.monotonic()
-    follower.follow(said.append, own_done, stop, deadline=time.monotonic() + 0.2)
+    follower.follow(said.append, own_done, deadline=time.monotonic() + 0.2)
     assert time.monotonic() - began < 1 and "vm-2" not in follower.done
 
 
