@@ -31,10 +31,7 @@ def estimate(params):
             raise InvalidInput("vms[%d] needs name and target (the plan's VMs have them): %r" % (i, vm))
     if not params["limits"].get("parallel") or params["limits"]["parallel"] < 1:
         raise InvalidInput("limits.parallel must be 1 or more (the plan's limits have it), not %r" % params["limits"].get("parallel"))
-    try:
-        reports = list(read_wave_reports(params["report_dir"]).values())
-    except (OSError, ValueError, KeyError) as exc:
-        raise InvalidInput("report_dir %s: a wave report cannot be read (%s); move it away or fix it" % (params["report_dir"], exc))
+    reports = list(read_wave_reports(params["report_dir"]).values())
     return estimate_wave({"wave": params["wave"], "vms": params["vms"], "limits": params["limits"]}, reports, params["defaults"])
 
 

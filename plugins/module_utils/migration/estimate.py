@@ -52,7 +52,8 @@ def schedule(durations, keys, parallel, per_key):
 
 
 def wave_span(vms, limits):
-    """The seconds from the first slot taken to the last freed, for ``vms`` [{target, source_host, seconds}]."""
+    """The seconds from the first slot taken to the last freed, for ``vms`` [{target, source_host, seconds}];
+    each VM's ``start`` (seconds into the span) is set on it."""
     targets = sorted(set(vm["target"] for vm in vms))
     per_job = job_limits(limits, max(1, len(targets)))
     span = 0.0

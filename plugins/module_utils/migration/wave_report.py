@@ -15,14 +15,20 @@ import json
 import os
 from html import escape
 
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
+
 
 def read_wave_reports(directory):
-    """{wave number: the wave's report ({summary, vms})} of every wave-<N>.json in ``directory`` ({} when none)."""
+    """{wave number: the wave's report ({summary, vms})} of every wave-<N>.json in ``directory`` ({} when none);
+    InvalidInput naming the directory when one cannot be read."""
     reports = {}
-    for path in glob.glob(os.path.join(directory, "wave-*.json")):
-        with open(path, encoding="utf-8") as f:
-            report = json.load(f)
-        reports[report["summary"]["wave"]] = report
+    try:
+        for path in glob.glob(os.path.join(directory, "wave-*.json")):
+            with open(path, encoding="utf-8") as f:
+                report = json.load(f)
+            reports[report["summary"]["wave"]] = report
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput("report_dir %s: a wave report cannot be read (%s); move it away or fix it" % (directory, exc))
     return reports
 
 

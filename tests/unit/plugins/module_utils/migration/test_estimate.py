@@ -5,6 +5,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import pytest
+
+from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.estimate import (
     DEFAULTS,
     estimate_wave,
@@ -94,3 +97,6 @@ def test_the_plan_estimates_each_wave_from_the_reports_it_is_given(tmp_path):
     (tmp_path / "wave-1.json").write_text(json.dumps(report(25.0, [("x", "kvm1", "esx1", 600, 100)])))
     learned = run(dict(params, report_dir=str(tmp_path)), False)["waves"][0]["estimate"]
     assert learned["from"] == "earlier waves (1 reports)" and learned["vms"][0]["copy_seconds"] == 6.0
+    (tmp_path / "wave-2.json").write_text("{not json")
+    with pytest.raises(InvalidInput, match="report_dir %s: a wave report cannot be read" % tmp_path):
+        run(dict(params, report_dir=str(tmp_path)), False)
