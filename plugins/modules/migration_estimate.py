@@ -19,15 +19,24 @@ description:
     (vmshift.virt.migration_report's C(wave-<N>.json)) give each migrated VM's copy rate and the time of
     its other steps, from the same ESXi host to the same target host, else to the same target host, else
     any; and each whole wave's time beyond its VMs' schedule (Ansible's start, preflight, the report).
-    Where there are none, O(defaults) say.
+  - For a VM whose copy rate no report gives, a pilot read samples it. One disk on each of those VMs'
+    datastores is read from its start over the same HTTPS datastore access the copy uses, one stream, up to
+    O(pilot_mib) MiB or O(pilot_seconds) seconds; a VM's rate is the slowest of its datastores'. The read is
+    from the controller, with the controller's vSphere login (the connection options, or the E(VMWARE_*)
+    variables of AAP's credential); it writes nothing. Without a vSphere host, with O(pilot_mib=0), or where a
+    read fails (a warning says so), O(defaults) say.
+  - A pilot is one stream from the controller and a copy is several from the KVM host, so the first wave's
+    estimate is a first figure; each wave's report makes the next one's nearer.
   - The wave is scheduled as vm_migrate runs it, one job per target host, its VMs in the wave's order, a
     slot taken as soon as one frees within the limits (shared by the target hosts as the migration_wave role
     shares them).
   - A copy reads each disk's whole size (zero blocks included, left as holes in the target), so a VM's bytes
     are its disks' capacity, as the plan gives them.
-  - Runs on the controller (an action plugin); reads files, changes nothing.
+  - Runs on the controller (an action plugin); reads files and datastore files, changes nothing.
 author:
   - vmshift.virt maintainers (@vmshift)
+extends_documentation_fragment:
+  - vmshift.virt.vsphere
 attributes:
   check_mode:
     support: full
@@ -53,9 +62,17 @@ options:
     type: dict
     required: true
   report_dir:
-    description: Where the reports of earlier waves are (missing or empty, the defaults are used).
+    description: Where the reports of earlier waves are (missing or empty, pilot reads or the defaults are used).
     type: path
     required: true
+  pilot_mib:
+    description: How much of a disk a pilot read reads, at most, in MiB; V(0) for no pilot read.
+    type: int
+    default: 64
+  pilot_seconds:
+    description: How long a pilot read reads, at most.
+    type: float
+    default: 10
   defaults:
     description: The figures used where no earlier wave gives one.
     type: dict
@@ -83,6 +100,15 @@ EXAMPLES = r"""
     limits: "{{ (plan.waves | selectattr('wave', 'eq', 2) | first).limits }}"
     report_dir: /var/tmp/migration/reports
   register: estimate
+
+- name: The first wave, its copy rate sampled from its datastores (VMWARE_* from AAP's vCenter credential)
+  vmshift.virt.migration_estimate:
+    wave: 1
+    vms: "{{ plan.waves[0].vms }}"
+    limits: "{{ plan.waves[0].limits }}"
+    report_dir: /var/tmp/migration/reports
+    pilot_mib: 128
+  register: first
 
 - name: Say it
   ansible.builtin.debug:
@@ -116,7 +142,7 @@ estimate:
       type: int
       returned: always
     from:
-      description: Where the figures came from, the reports of earlier waves or the defaults.
+      description: Where the figures came from, the reports of earlier waves, pilot reads or the defaults.
       type: str
       returned: always
     vms:

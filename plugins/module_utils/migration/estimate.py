@@ -5,7 +5,8 @@
 
 The figures come from measurement, nearest first: the reports of earlier waves (each migrated VM's copy rate
 and the time its other acting steps took, from the same ESXi host to the same target host, else to the same
-target host, else any), else DEFAULTS. A VM is down from its power-off to its guest's start on the target:
+target host, else any; for the copy rate, a pilot read of the VM's datastores comes right after the same
+pair of hosts), else DEFAULTS. A VM is down from its power-off to its guest's start on the target:
 the steps that act, which wait for a slot. The wave is scheduled as vm_migrate's batch runs it (one job per
 target host, its VMs in the wave's order, a slot taken as soon as one frees within the limits), plus what the
 earlier waves took beyond their own VMs' schedule (Ansible's start, preflight, the report)."""
@@ -86,25 +87,54 @@ def observations(reports):
     return seen, overheads
 
 
-def _figure(seen, source_host, target, field):
-    """(median of ``field`` over the nearest observations, where it came from), or (None, None)."""
-    for where, match in (("%s to %s" % (source_host, target), lambda o: o["source_host"] == source_host and o["target"] == target),
-                         ("to %s" % target, lambda o: o["target"] == target), ("any host", lambda o: True)):
+def _figure(seen, source_host, target, field, pair_only=False):
+    """(median of ``field`` over the nearest observations, where it came from), or (None, None). ``pair_only``: only
+    observations from the same ESXi host to the same target host."""
+    levels = (("%s to %s" % (source_host, target), lambda o: o["source_host"] == source_host and o["target"] == target),
+              ("to %s" % target, lambda o: o["target"] == target), ("any host", lambda o: True))
+    for where, match in levels[:1] if pair_only else levels:
         values = [o[field] for o in seen if match(o) and o.get(field) is not None]
         if values:
             return statistics.median(values), "earlier waves, %s (%d VMs)" % (where, len(values))
     return None, None
 
 
-def estimate_wave(wave, reports, defaults=None):
-    """The estimate for ``wave`` (migration_plan's: {wave, vms: [{name, target, source_host, bytes}], limits})
-    from earlier ``reports``: {wave, seconds, span, overhead, bytes, vms: [{name, target, bytes, copy_seconds,
+def pilot_disks(wave, reports):
+    """{datastore: (datacenter, descriptor path)}: one disk on each datastore of the wave's VMs whose copy rate no
+    earlier wave from the same ESXi host to the same target host gives, for a pilot read to sample (pilot_read)."""
+    seen, dummy = observations(reports)
+    disks = {}
+    for vm in wave["vms"]:
+        if _figure(seen, vm.get("source_host"), vm["target"], "bytes_per_second", pair_only=True)[0] is None:
+            for disk in vm.get("disks") or []:
+                disks.setdefault(disk["datastore"], (vm.get("datacenter"), disk["path"]))
+    return disks
+
+
+def _pilot_rate(vm, pilots):
+    """(the slowest pilot rate of the datastores ``vm``'s disks are on, where it came from), or (None, None)."""
+    rates = [(pilots[d["datastore"]], d["datastore"]) for d in vm.get("disks") or [] if pilots.get(d.get("datastore"))]
+    if not rates:
+        return None, None
+    rate, datastore = min(rates)
+    return rate, "a pilot read of datastore %s" % datastore
+
+
+def estimate_wave(wave, reports, defaults=None, pilots=None):
+    """The estimate for ``wave`` (migration_plan's: {wave, vms: [{name, target, source_host, bytes, disks}], limits})
+    from earlier ``reports``, else ``pilots`` ({datastore: bytes per second}, pilot reads of the datastores where no
+    report says), else ``defaults``: {wave, seconds, span, overhead, bytes, vms: [{name, target, bytes, copy_seconds,
     downtime_seconds, start, from}], from}."""
     defaults = dict(DEFAULTS, **(defaults or {}))
     seen, overheads = observations(reports)
     vms = []
     for vm in wave["vms"]:
-        rate, rate_from = _figure(seen, vm.get("source_host"), vm["target"], "bytes_per_second")
+        # the same ESXi host to the same target host, then a pilot read of its datastores, then other reports
+        rate, rate_from = _figure(seen, vm.get("source_host"), vm["target"], "bytes_per_second", pair_only=True)
+        if rate is None:
+            rate, rate_from = _pilot_rate(vm, pilots or {})
+        if rate is None:
+            rate, rate_from = _figure(seen, vm.get("source_host"), vm["target"], "bytes_per_second")
         other, dummy = _figure(seen, vm.get("source_host"), vm["target"], "other_seconds")
         rate = rate or defaults["bytes_per_second"]
         copy_seconds = (vm.get("bytes") or 0) / float(rate)
@@ -118,4 +148,6 @@ def estimate_wave(wave, reports, defaults=None):
         del vm["seconds"]
     return {"wave": wave["wave"], "seconds": round(span + overhead, 1), "span": round(span, 1), "overhead": round(overhead, 1),
             "bytes": sum(vm["bytes"] for vm in vms), "vms": vms,
-            "from": "earlier waves (%d reports)" % len(reports) if seen else "defaults"}
+            "from": ", ".join(part for part, used in (("earlier waves (%d reports)" % len(reports), seen),
+                                                      ("pilot reads of %d datastores" % len(pilots or ()), pilots)) if used)
+            or "defaults"}

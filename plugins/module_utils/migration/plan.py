@@ -201,6 +201,9 @@ def plan_waves(vms, targets, constraints=None, blocked=None):
             current["vms"].append({
                 "name": vm["name"], "moref": vm.get("moref"), "uuid": vm.get("instance_uuid"), "source_host": vm.get("host"),
                 "target": host.name, "bytes": vm_bytes(vm), "cpus": (vm.get("cpu") or {}).get("count") or 1,
+                # where the estimate's pilot read samples the source's rate when no earlier wave gives one
+                "datacenter": vm.get("datacenter"), "disks": [{"datastore": d["datastore"], "path": d["path"]}
+                                                              for d in vm.get("disks") or [] if d.get("datastore") and d.get("path")],
                 "memory_mib": vm.get("memory_mib") or 0, "group": None if unit["key"].startswith("\0") else unit["key"]})
         current["bytes"] += unit["bytes"]
     limits = {"parallel": c["max_parallel"], "per_source_host": c["max_parallel_per_source_host"],

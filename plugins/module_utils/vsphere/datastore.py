@@ -12,6 +12,7 @@ __metaclass__ = type
 import posixpath
 import re
 import threading
+import time
 
 from ansible.module_utils.six.moves import http_client
 from ansible.module_utils.six.moves.urllib.parse import quote
@@ -164,3 +165,21 @@ def disk_reader(files, extents):
         if pos != len(view):
             raise OperationFailure("the disk's extents end at byte %d, before byte %d" % (offset + pos, offset + len(view)))
     return readinto
+
+
+def pilot_read(files, descriptor, max_bytes, max_seconds, chunk=8 * 1024 * 1024):
+    """One stream's read rate from a disk on ``files``' datastore: the disk's first data read from its start, up to
+    ``max_bytes`` or ``max_seconds``, whichever comes first (a bounded, read-only sample). (bytes read, seconds),
+    or None for a disk with no data extent."""
+    extents = [e for e in parse_descriptor(files.read_text(descriptor), descriptor) if e["type"] not in ZERO_EXTENTS]
+    if not extents:
+        return None
+    extent = extents[0]
+    size = min(max_bytes, extent["size"])
+    view = memoryview(bytearray(min(chunk, size)))
+    done, started = 0, time.monotonic()
+    while done < size and time.monotonic() - started < max_seconds:
+        n = min(len(view), size - done)
+        files.readinto(extent["file"], extent["offset"] + done, view[:n])
+        done += n
+    return done, time.monotonic() - started

@@ -71,7 +71,11 @@ def test_the_action_takes_exactly_the_options_its_module_page_documents(name):
     import importlib
     import yaml
     spec = importlib.import_module("ansible_collections.vmshift.virt.plugins.action." + name).ARGUMENT_SPEC
-    documented = yaml.safe_load(importlib.import_module("ansible_collections.vmshift.virt.plugins.modules." + name).DOCUMENTATION)["options"]
+    page = yaml.safe_load(importlib.import_module("ansible_collections.vmshift.virt.plugins.modules." + name).DOCUMENTATION)
+    documented = dict(page["options"])
+    for fragment in page.get("extends_documentation_fragment") or []:  # vmshift.virt.<name>
+        module = importlib.import_module("ansible_collections.vmshift.virt.plugins.doc_fragments." + fragment.split(".")[-1])
+        documented.update(yaml.safe_load(module.ModuleDocFragment.DOCUMENTATION)["options"])
 
     def shape(options):
         return dict((k, (v["type"], v.get("required", False), v.get("default"), shape(v.get("options") or v.get("suboptions") or {})))

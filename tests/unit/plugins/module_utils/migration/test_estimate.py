@@ -12,6 +12,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.migration.estimate im
     DEFAULTS,
     estimate_wave,
     job_limits,
+    pilot_disks,
     schedule,
 )
 
@@ -81,6 +82,27 @@ def test_a_wave_with_failures_gives_rates_but_no_overhead():
     earlier["summary"]["vms"] = 2
     got = estimate_wave(wave([vm("a", 100)]), [earlier])
     assert got["vms"][0]["copy_seconds"] == 1.0 and got["overhead"] == DEFAULTS["wave_seconds"]
+
+
+def on(vm_entry, *datastores):
+    return dict(vm_entry, datacenter="DC0", disks=[{"datastore": ds, "path": "%s/%s.vmdk" % (vm_entry["name"], ds)} for ds in datastores])
+
+
+def test_pilot_reads_give_the_rate_where_no_earlier_wave_does():
+    earlier = report(25.0, [("x", "kvm1", "esx1", 600, 100)])
+    the_wave = wave([on(vm("a", 1000, host="esx1", target="kvm1"), "ds1"), on(vm("b", 300, target="kvm2"), "ds1", "ds2"),
+                     on(vm("c", 200, target="kvm2"), "ds2", "ds3")])
+    # a's rate is known from wave 1; b and c go to a host no wave reached: one disk of each of their datastores
+    assert pilot_disks(the_wave, [earlier]) == {"ds1": ("DC0", "b/ds1.vmdk"), "ds2": ("DC0", "b/ds2.vmdk"),
+                                                "ds3": ("DC0", "c/ds3.vmdk")}
+    got = estimate_wave(the_wave, [earlier], pilots={"ds1": 100 * MIB, "ds2": 30 * MIB})
+    a, b, c = got["vms"]
+    assert a["copy_seconds"] == 10.0 and a["from"].startswith("earlier waves")
+    # a VM is as fast as its slowest datastore; one whose datastore had no pilot (ds3 failed) still has ds2's
+    assert (b["copy_seconds"], b["from"]) == (10.0, "a pilot read of datastore ds2")
+    assert round(c["copy_seconds"]) == 7 and c["from"] == "a pilot read of datastore ds2"
+    alone = estimate_wave(wave([on(vm("d", 500), "ds9")]), [], pilots={"ds9": 250 * MIB})
+    assert alone["from"] == "pilot reads of 1 datastores" and alone["vms"][0]["copy_seconds"] == 2.0
 
 
 def test_the_plan_estimates_each_wave_from_the_reports_it_is_given(tmp_path):

@@ -7,7 +7,12 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, OperationFailure
-from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import disk_reader, extent_reads, parse_descriptor
+from ansible_collections.vmshift.virt.plugins.module_utils.vsphere.datastore import (
+    disk_reader,
+    extent_reads,
+    parse_descriptor,
+    pilot_read,
+)
 
 # As qemu-img writes it (monolithicFlat), and as ESXi does for a VMFS disk split in two.
 QEMU_FLAT = """# Disk DescriptorFile
@@ -69,3 +74,31 @@ def test_reads_across_extents_are_split_and_zero_extents_read_as_zeros():
     assert buf == b"bb\x00\x00\x00\x00"
     with pytest.raises(OperationFailure, match="extents end at byte 24, before byte 26"):
         read(20, memoryview(bytearray(6)))
+
+
+class Recording:
+    """Datastore files that record the reads asked of them; the descriptor is VMFS_TWO."""
+
+    def __init__(self):
+        self.reads = []
+
+    @staticmethod
+    def read_text(path):
+        assert path == "web-01/web-01.vmdk"
+        return VMFS_TWO
+
+    def readinto(self, path, offset, view):
+        self.reads.append((path, offset, len(view)))
+
+
+def test_a_pilot_read_samples_the_first_data_extent_within_its_bounds():
+    files = Recording()
+    done, seconds = pilot_read(files, "web-01/web-01.vmdk", 2 * 1024 * 1024, 60, chunk=256 * 1024)
+    # the first extent is 2048 sectors (1 MiB): read whole, in chunks, from its start; the bound was larger
+    assert done == 1024 * 1024 and seconds >= 0
+    assert files.reads == [("web-01/web-01-flat.vmdk", i * 256 * 1024, 256 * 1024) for i in range(4)]
+    files = Recording()
+    assert pilot_read(files, "web-01/web-01.vmdk", 300 * 1024, 60, chunk=256 * 1024)[0] == 300 * 1024
+    assert files.reads[-1] == ("web-01/web-01-flat.vmdk", 256 * 1024, 44 * 1024)
+    # a time bound of nothing reads nothing more than it must
+    assert pilot_read(Recording(), "web-01/web-01.vmdk", 1024 * 1024, 0)[0] == 0
