@@ -66,16 +66,65 @@ options:
     choices: [ReadWriteOnce, ReadWriteMany]
     default: ReadWriteOnce
   instancetype:
-    description: A C(VirtualMachineClusterInstancetype) to size the VM; then the spec's CPU and memory are not rendered.
-    type: str
+    description:
+      - The instancetype that sizes the VM; then the spec's CPU and memory are not rendered.
+      - A name (a C(VirtualMachineClusterInstancetype)), or a dict with C(name) and C(kind), as kubevirt.core takes it.
+        C(kind) is V(VirtualMachineClusterInstancetype) (the default) or V(VirtualMachineInstancetype) (one in the
+        VM's namespace).
+    type: raw
   preference:
-    description: A C(VirtualMachineClusterPreference) for the VM.
+    description:
+      - The preference of the VM.
+      - A name (a C(VirtualMachineClusterPreference)), or a dict with C(name) and C(kind), as kubevirt.core takes it.
+        C(kind) is V(VirtualMachineClusterPreference) (the default) or V(VirtualMachinePreference) (one in the VM's
+        namespace).
+    type: raw
+  run_strategy:
+    description:
+      - How KubeVirt keeps the VM running while it should run (its C(spec.runStrategy)); O(state) and the spec's
+        C(power_state) say whether it should. A stopped VM is C(Halted), except under V(Manual).
+      - V(Always) restarts the VM whenever it stops. V(RerunOnFailure) restarts it only when it fails, so a
+        shutdown from inside the guest stays down. V(Manual) leaves it to start and stop requests; this module
+        sends them through the subresources.
+      - Changing it on an existing VM patches C(spec.runStrategy); a running VM keeps running.
     type: str
+    choices: [Always, RerunOnFailure, Manual]
+    default: Always
+  hidden_fields:
+    description:
+      - Fields left out of the returned RV(vm), of the diff and of the comparison that decides a change, as
+        kubevirt.core's option of that name takes them (keys joined with dots; a key that holds dots, or an index,
+        in brackets).
+      - For fields that the cluster or its webhooks write, so that a rerun shows no change.
+    type: list
+    elements: str
+    default:
+      - metadata.annotations[kubemacpool.io/transaction-timestamp]
+      - metadata.managedFields
   wait:
     description:
-      - Wait until the VM is C(Ready) (or C(Stopped), or deleted), up to O(wait_timeout) seconds.
+      - Wait until the VM is C(Ready) (or C(Stopped), or deleted), or has O(wait_condition), up to O(wait_timeout)
+        seconds.
     type: bool
     default: true
+  wait_condition:
+    description:
+      - Wait for this status condition of the VirtualMachine instead of C(Ready) or C(Stopped), as kubernetes.core's
+        C(k8s) option of that name (for example C(AgentConnected), C(LiveMigratable) or C(DataVolumesReady)).
+    type: dict
+    suboptions:
+      type:
+        description: The condition's type.
+        type: str
+        required: true
+      status:
+        description: The condition's status.
+        type: str
+        choices: ["True", "False", "Unknown"]
+        default: "True"
+      reason:
+        description: The condition's reason, when it must be this one.
+        type: str
   wait_for_agent:
     description: Also wait for the C(AgentConnected) condition (the guest agent answers).
     type: bool
@@ -107,6 +156,21 @@ EXAMPLES = r"""
         user_data: |
           #cloud-config
           hostname: web-01
+      power_state: running
+
+- name: A VM sized by a namespaced instancetype that stays down after a shutdown from inside the guest
+  vmshift.virt.kubevirt_vm:
+    namespace: apps
+    instancetype: {name: web-medium, kind: VirtualMachineInstancetype}
+    preference: rhel.9
+    run_strategy: RerunOnFailure
+    wait_condition: {type: AgentConnected}
+    spec:
+      name: web-02
+      disks:
+        - name: root
+          size_bytes: 32212254720
+          source: {pvc: {name: rhel9-golden, namespace: images}}
       power_state: running
 
 - name: Stop it
@@ -143,9 +207,8 @@ wait:
   sample: {printable_status: Running, seconds: 12.0}
 """
 
-from ansible_collections.vmshift.virt.plugins.module_utils.common.argspec import kubernetes_argument_spec
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import run_module
-from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KUBERNETES
+from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KUBERNETES, kubernetes_argument_spec
 from ansible_collections.vmshift.virt.plugins.module_utils.kubevirt.service import ensure_vm
 
 
@@ -157,9 +220,16 @@ def main():
         state=dict(type="str", default="present", choices=["present", "absent", "started", "stopped", "restarted"]),
         storage_class=dict(type="str"),
         access_mode=dict(type="str", default="ReadWriteOnce", choices=["ReadWriteOnce", "ReadWriteMany"]),
-        instancetype=dict(type="str"),
-        preference=dict(type="str"),
+        instancetype=dict(type="raw"),
+        preference=dict(type="raw"),
+        run_strategy=dict(type="str", default="Always", choices=["Always", "RerunOnFailure", "Manual"]),
+        hidden_fields=dict(type="list", elements="str", default=["metadata.annotations[kubemacpool.io/transaction-timestamp]",
+                                                                 "metadata.managedFields"]),
         wait=dict(type="bool", default=True),
+        wait_condition=dict(type="dict", options=dict(
+            type=dict(type="str", required=True),
+            status=dict(type="str", default="True", choices=["True", "False", "Unknown"]),
+            reason=dict(type="str"))),
         wait_for_agent=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=300),
     )

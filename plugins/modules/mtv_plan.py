@@ -227,9 +227,8 @@ vms:
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.vmshift.virt.plugins.module_utils.common.argspec import kubernetes_argument_spec
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import run_module
-from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KUBERNETES
+from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KUBERNETES, kubernetes_argument_spec
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.mtv import run_mtv
 
 

@@ -81,9 +81,8 @@ attachment:
   sample: {name: vlan-93, namespace: wave1, config: {cniVersion: 0.3.1, name: vlan-93, plugins: [{type: cnv-bridge, bridge: br1, vlan: 93}]}}
 """
 
-from ansible_collections.vmshift.virt.plugins.module_utils.common.argspec import kubernetes_argument_spec
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import run_module
-from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KUBERNETES
+from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KUBERNETES, kubernetes_argument_spec
 from ansible_collections.vmshift.virt.plugins.module_utils.nmstate.attachment import ensure_attachment
 
 

@@ -137,9 +137,8 @@ rollout:
   sample: {seconds: 3.1, nodes: {worker-0: {state: Available, message: "successfully reconciled"}}, conditions: {Available: "True"}}
 """
 
-from ansible_collections.vmshift.virt.plugins.module_utils.common.argspec import kubernetes_argument_spec
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import run_module
-from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KUBERNETES
+from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import KUBERNETES, kubernetes_argument_spec
 from ansible_collections.vmshift.virt.plugins.module_utils.nmstate.policy import ensure_policy
 
 

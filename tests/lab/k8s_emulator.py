@@ -42,6 +42,8 @@ RESOURCES = [
      "VirtualMachineClusterInstancetype", False, ()),
     ("instancetype.kubevirt.io/v1beta1/virtualmachineclusterpreferences",
      "VirtualMachineClusterPreference", False, ()),
+    ("instancetype.kubevirt.io/v1beta1/virtualmachineinstancetypes", "VirtualMachineInstancetype", True, ()),
+    ("instancetype.kubevirt.io/v1beta1/virtualmachinepreferences", "VirtualMachinePreference", True, ()),
     ("cdi.kubevirt.io/v1beta1/datavolumes", "DataVolume", True, ("status",)),
     ("nmstate.io/v1/nodenetworkconfigurationpolicies", "NodeNetworkConfigurationPolicy", False, ("status",)),
     ("nmstate.io/v1beta1/nodenetworkconfigurationenactments", "NodeNetworkConfigurationEnactment", False, ()),
@@ -96,20 +98,31 @@ class LabKubernetes(kmock.KubernetesEmulator):
         return await super().__call__(raw_request)
 
     async def _serve_vm_action(self, namespace, name, action):
-        """KubeVirt's start/stop/restart subresources, as virt-api answers them (409 = already so)."""
+        """KubeVirt's start/stop/restart subresources, as virt-api answers them (409 = already so): with
+        runStrategy Halted, start sets Always; with Always or RerunOnFailure, stop sets Halted; with Manual, start
+        and stop are requests the controller carries out (status.stateChangeRequests) and the strategy stays."""
         obj = live_object(self, kmock.resource("kubevirt.io", "v1", "virtualmachines"), namespace, name)
         if obj is None:
             return status_response(404, "NotFound", 'virtualmachines.kubevirt.io "%s" not found' % name)
-        spec = obj.raw.get("spec", {})
-        running = spec.get("runStrategy", "Always" if spec.get("running") else "Halted") in ("Always", "RerunOnFailure")
+        strategy = run_strategy(obj.raw.get("spec", {}))
+        if strategy == "Manual":
+            running = live_object(self, StandInController.VMI, namespace, name) is not None
+        else:
+            running = strategy in ("Always", "RerunOnFailure")
         if action == "start":
             if running:
-                return status_response(409, "Conflict", "Always does not support manual start requests")
-            obj.patch({"spec": {"runStrategy": "Always"}})
+                return status_response(409, "Conflict", "%s does not support manual start requests" % strategy)
+            if strategy == "Manual":
+                obj.patch({"status": {"stateChangeRequests": [{"action": "Start"}]}})
+            else:
+                obj.patch({"spec": {"runStrategy": "Always"}})
         elif action == "stop":
             if not running:
                 return status_response(409, "Conflict", "VM is not running")
-            obj.patch({"spec": {"runStrategy": "Halted"}})
+            if strategy == "Manual":
+                obj.patch({"status": {"stateChangeRequests": [{"action": "Stop"}]}})
+            else:
+                obj.patch({"spec": {"runStrategy": "Halted"}})
         else:
             if not running:
                 return status_response(409, "Conflict", "VM is not running")
@@ -173,6 +186,10 @@ class LabKubernetes(kmock.KubernetesEmulator):
 
 _VERSION = [1000]
 RESTARTS = set()  # (namespace, name) of VMs whose restart subresource was called
+
+
+def run_strategy(spec):
+    return spec.get("runStrategy", "Always" if spec.get("running") else "Halted")
 
 
 def next_version():
@@ -248,16 +265,23 @@ class StandInController:
             if obj.deleted or resource != self.VM:
                 continue
             spec = obj.raw.get("spec", {})
-            want_running = spec.get("runStrategy", "Always" if spec.get("running") else "Halted") in (
-                "Always", "RerunOnFailure")
             self.ensure_datavolumes(namespace, obj)
             vmi = self._live(self.VMI, namespace, name)
+            strategy = run_strategy(spec)
+            if strategy == "Manual":
+                requests = [r.get("action") for r in obj.raw.get("status", {}).get("stateChangeRequests") or []]
+                # A request stays until it is carried out, as virt-controller clears it then.
+                want_running = "Start" in requests or (vmi is not None and "Stop" not in requests)
+            else:
+                want_running = strategy in ("Always", "RerunOnFailure")
             if (namespace, name) in RESTARTS:
                 RESTARTS.discard((namespace, name))
                 if vmi is not None:
                     vmi.delete()
                     vmi = None
                 self._set_status(obj, False, "Starting")
+                if strategy == "Manual":
+                    obj.patch({"status": {"stateChangeRequests": [{"action": "Start"}]}})
             if want_running and vmi is None:
                 first = self.pending.setdefault((namespace, name), now)
                 if now - first < self.delay:
@@ -279,8 +303,9 @@ class StandInController:
 
     @staticmethod
     def _set_status(obj, ready, printable):
+        # What was asked of a Manual VM is done now: virt-controller clears its requests then.
         obj.patch({"status": {
-            "ready": ready, "created": ready, "printableStatus": printable,
+            "ready": ready, "created": ready, "printableStatus": printable, "stateChangeRequests": None,
             "conditions": [{"type": "Ready", "status": "True" if ready else "False",
                             "lastTransitionTime": _now(), "reason": "StandInController"}],
         }})

@@ -115,12 +115,49 @@ setup_guest() {
     || die "real guest image build failed, see $LOG_DIR/guest-debian.log"
 }
 
+# The upstream API types the manifests are checked against (tests/types): Node from Debian's packages when the
+# machine has none, the npm packages tests/types/package.json pins, installed once per version of that file.
+setup_types() {
+  command -v npm >/dev/null || setup_apt nodejs npm
+  local dir="$LAB_DIR/types" want
+  want=$(cat "$REPO/tests/types/package.json" <(node --version) | sha256sum | cut -c1-16)
+  stamp_ok "$dir/.vmshift-stamp" "$want" && return 0
+  log "npm: the API types for the manifest check ($dir)"
+  rm -rf "$dir" && mkdir -p "$dir"
+  cp "$REPO/tests/types/package.json" "$dir/"
+  (cd "$dir" && npm install --no-audit --no-fund --ignore-scripts --loglevel=error) >>"$LOG_DIR/npm.log" 2>&1 \
+    || die "npm install failed, see $LOG_DIR/npm.log"
+  echo "$want" >"$dir/.vmshift-stamp"
+}
+
+# kubernetes.core, the collection the cluster modules build on (galaxy.yml's dependency), beside this one in the
+# lab's collection path. Galaxy is not among the registries these machines reach: it is taken from the `ansible`
+# package on PyPI, which ships it.
+KUBERNETES_CORE_FROM="ansible==12.3.0"
+setup_collections() {
+  local root="$LAB_DIR/collections/ansible_collections" tmp
+  stamp_ok "$LAB_DIR/collections/.kubernetes-core-stamp" "$KUBERNETES_CORE_FROM" && return 0
+  log "kubernetes.core from the $KUBERNETES_CORE_FROM package"
+  tmp=$(mktemp -d)
+  "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps --only-binary=:all: -d "$tmp" "$KUBERNETES_CORE_FROM" \
+    >>"$LOG_DIR/pip.log" 2>&1 || die "pip download $KUBERNETES_CORE_FROM failed, see $LOG_DIR/pip.log"
+  rm -rf "$root/kubernetes/core" && mkdir -p "$root"
+  "$VENV/bin/python" -c 'import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+z.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith("ansible_collections/kubernetes/core/")])' \
+    "$(ls "$tmp"/ansible-*.whl)" "$LAB_DIR/collections" || die "unpacking $KUBERNETES_CORE_FROM failed"
+  rm -rf "$tmp"
+  echo "$KUBERNETES_CORE_FROM" >"$LAB_DIR/collections/.kubernetes-core-stamp"
+}
+
 cmd_setup() {
   need_root
   mkdir -p "$LAB_DIR" "$LOG_DIR"
   setup_apt "${APT_PACKAGES[@]}"
   setup_pki
   setup_venv
+  setup_collections
+  setup_types
   setup_vcsim
   setup_guest
 }
@@ -409,6 +446,8 @@ case "${1:-}" in
     mkdir -p "$LAB_DIR" "$LOG_DIR"
     setup_apt "${TOOLS_PACKAGES[@]}"
     setup_venv
+    setup_collections
+    setup_types
     setup_vcsim ;;
   setup) cmd_setup ;;
   start) cmd_start ;;

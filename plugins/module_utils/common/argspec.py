@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Connection argument specs shared by modules; each has a doc fragment of the same meaning
 (plugins/doc_fragments/<backend>.py). The environment fallbacks are those that AAP's credential
-types inject, so a job template needs no extra variables."""
+types inject, so a job template needs no extra variables. The Kubernetes connection options are
+kubernetes.core's own (k8s/client.py)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -38,16 +39,4 @@ def libvirt_guest_argument_spec():
         wait_for=dict(type="str", default="running", choices=["none", "running", "serial", "ip", "agent"]),
         serial_pattern=dict(type="str"),
         wait_timeout=dict(type="int", default=300),
-    )
-
-
-def kubernetes_argument_spec():
-    return dict(
-        kubeconfig=dict(type="raw", fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),
-        context=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_CONTEXT"])),
-        host=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_HOST"])),
-        api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["K8S_AUTH_API_KEY"])),
-        validate_certs=dict(type="bool", aliases=["verify_ssl"], default=True,
-                            fallback=(env_fallback, ["K8S_AUTH_VERIFY_SSL"])),
-        ca_cert=dict(type="path", aliases=["ssl_ca_cert"], fallback=(env_fallback, ["K8S_AUTH_SSL_CA_CERT"])),
     )

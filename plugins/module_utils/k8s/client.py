@@ -1,9 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: vmshift.virt contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Kubernetes API access for KubeVirt, nmstate and MTV: a DynamicClient built from the connection
-options, the operations this collection needs (get, create, merge patch, delete, a PUT on a
-subresource) and error translation.
+"""Kubernetes API access for KubeVirt, nmstate and MTV, on kubernetes.core: its connection options and their
+K8S_AUTH_* environment variables (AUTH_ARG_SPEC) and its client (get_api_client: kubeconfig, in-cluster,
+token, client certificate, proxy, impersonation); here, the operations this collection needs (get, create,
+merge patch, delete, a PUT on a subresource) and error translation.
 
 Only portable operations are used: create, JSON merge patch and delete work the same on every API
 server; server-side apply and strategic merge are not needed.
@@ -13,7 +14,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import json
+import os
 import traceback
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import (
@@ -27,21 +30,29 @@ from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import 
 )
 from ansible_collections.vmshift.virt.plugins.module_utils.common.module import Library
 from ansible_collections.vmshift.virt.plugins.module_utils.common.retry import retry_call
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
 try:
     import urllib3
-    from kubernetes import client as k8s_client
-    from kubernetes import config as k8s_config
     from kubernetes.config.config_exception import ConfigException
-    from kubernetes.dynamic import DynamicClient
     from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
     from kubernetes.client.exceptions import ApiException
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 except ImportError as exc:
     KUBERNETES = Library("kubernetes", exc, traceback.format_exc())
 else:
     KUBERNETES = Library("kubernetes")
 
 MERGE_PATCH = "application/merge-patch+json"
+
+
+def kubernetes_argument_spec():
+    """kubernetes.core's connection options, as every cluster module of the collection takes them (the doc
+    fragment vmshift.virt.kubernetes documents them); unset options fall back to K8S_AUTH_* in kubernetes.core."""
+    return copy.deepcopy(AUTH_ARG_SPEC)
+
+
 # Throttling and a busy or restarting API server are transient; everything else fails at once.
 TRANSIENT_STATUS = (429, 500, 502, 503, 504)
 
@@ -52,9 +63,15 @@ def conditions(obj):
     return ((obj.get("status") or {}).get("conditions") if "status" in obj else obj.get("conditions")) or []
 
 
+def condition(obj, kind, status="True", reason=None):
+    """The condition of that type when it has that status (and reason, when given), else None."""
+    return next((c for c in conditions(obj) if c.get("type") == kind and c.get("status") == status
+                 and (reason is None or c.get("reason") == reason)), None)
+
+
 def true_condition(obj, kind):
     """The condition of that type when its status is True, else None."""
-    return next((c for c in conditions(obj) if c.get("type") == kind and c.get("status") == "True"), None)
+    return condition(obj, kind)
 
 
 def is_subset(want, have):
@@ -135,34 +152,19 @@ class KubeClient:
 
     def __init__(self, params):
         KUBERNETES.require()
-        configuration = k8s_client.Configuration()
-        kubeconfig = params.get("kubeconfig")
         try:
-            if isinstance(kubeconfig, dict):
-                k8s_config.load_kube_config_from_dict(kubeconfig, context=params.get("context"),
-                                                      client_configuration=configuration)
-            elif kubeconfig or not params.get("host"):
-                k8s_config.load_kube_config(kubeconfig, context=params.get("context"), client_configuration=configuration)
-        except (ConfigException, OSError, TypeError) as exc:
-            raise InvalidInput("kubeconfig could not be loaded (%s): %s; set kubeconfig (K8S_AUTH_KUBECONFIG) or host and "
-                               "api_key" % (kubeconfig or "~/.kube/config", exc))
-        if params.get("host"):
-            configuration.host = params["host"]
-        if params.get("api_key"):
-            # The token wins over any kubeconfig user; the key is 'BearerToken' in newer clients.
-            token = "Bearer " + params["api_key"]
-            configuration.api_key = {"authorization": token, "BearerToken": token}
-            configuration.refresh_api_key_hook = None
-        if params.get("ca_cert"):
-            configuration.ssl_ca_cert = params["ca_cert"]
-        configuration.verify_ssl = params.get("validate_certs", True)
-        configuration.retries = 1
-        self.host = configuration.host
-        api = k8s_client.ApiClient(configuration)
-        try:
-            self.dynamic = DynamicClient(api)
+            client = get_api_client(**dict((k, params.get(k)) for k in AUTH_ARG_SPEC))
+        except (CoreException, ConfigException, TypeError, ValueError) as exc:
+            raise InvalidInput("the Kubernetes connection could not be set up: %s; set kubeconfig (K8S_AUTH_KUBECONFIG), "
+                               "or host with api_key or client_cert and client_key" % exc)
         except api_errors() as exc:
-            raise translate(exc, "connect to", "Kubernetes API", self.host, self.host)
+            raise translate(exc, "connect to", "Kubernetes API", params.get("host"), params.get("host"))
+        if params.get("api_key") or os.environ.get("K8S_AUTH_API_KEY"):
+            # kubernetes.core sets the token given, but a kubeconfig's user leaves a hook that puts the kubeconfig's
+            # own token back before each request (kubernetes.config's refresh_api_key_hook): the token given wins.
+            client.configuration.refresh_api_key_hook = None
+        self.host = client.configuration.host
+        self.dynamic = client.client
 
     def resource(self, api_version, kind):
         try:

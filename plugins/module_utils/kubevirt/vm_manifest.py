@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import re
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput
@@ -15,6 +16,11 @@ from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import
 API_VERSION = "kubevirt.io/v1"
 RFC1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 SOURCES = ("url", "registry", "pvc", "blank")
+# What KubeVirt keeps a running VM with (spec.runStrategy); Halted is what state/power_state stopped means.
+RUN_STRATEGIES = ("Always", "RerunOnFailure", "Manual")
+# The kinds an instancetype or preference reference takes: the cluster-wide kind (the default) or the namespaced one.
+INSTANCETYPE_KINDS = ("VirtualMachineClusterInstancetype", "VirtualMachineInstancetype")
+PREFERENCE_KINDS = ("VirtualMachineClusterPreference", "VirtualMachinePreference")
 
 
 def _quantity(size_bytes):
@@ -22,6 +28,24 @@ def _quantity(size_bytes):
     if size_bytes % (1024 * 1024) == 0:
         return "%dMi" % (size_bytes // (1024 * 1024))
     return str(size_bytes)
+
+
+def reference(value, option, kinds):
+    """An instancetype or preference option as the VM's reference: a name (the cluster-wide kind), or a dict with
+    name and kind as kubevirt.core takes it; None when not set."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        return {"name": value, "kind": kinds[0]}
+    if not isinstance(value, dict) or not isinstance(value.get("name"), str) or not value["name"]:
+        raise InvalidInput("%s must be a name, or a dict with name (and kind: %s)" % (option, " or ".join(kinds)))
+    unknown = sorted(set(value) - {"name", "kind"})
+    if unknown:
+        raise InvalidInput("%s.%s is not known: give name and kind only" % (option, unknown[0]))
+    kind = value.get("kind") or kinds[0]
+    if kind not in kinds:
+        raise InvalidInput("%s.kind %r must be %s" % (option, kind, " or ".join(kinds)))
+    return {"name": value["name"], "kind": kind}
 
 
 def validate(spec, instancetype=None):
@@ -130,20 +154,58 @@ def render(spec, namespace, storage_class=None, access_mode="ReadWriteOnce", ins
     if templates:
         vm_spec["dataVolumeTemplates"] = templates
     if instancetype:
-        vm_spec["instancetype"] = {"name": instancetype, "kind": "VirtualMachineClusterInstancetype"}
+        vm_spec["instancetype"] = reference(instancetype, "instancetype", INSTANCETYPE_KINDS)
     if preference:
-        vm_spec["preference"] = {"name": preference, "kind": "VirtualMachineClusterPreference"}
+        vm_spec["preference"] = reference(preference, "preference", PREFERENCE_KINDS)
     return {"apiVersion": API_VERSION, "kind": "VirtualMachine",
             "metadata": {"name": name, "namespace": namespace, "labels": labels}, "spec": vm_spec}
 
 
-def managed(manifest):
-    """The part of an object this collection writes (for diffs and comparison): labels and spec,
-    without runStrategy, which changes only through the start/stop subresources."""
+def managed(manifest, hidden=()):
+    """The part of an object this collection writes (for diffs and comparison): labels and spec, without
+    runStrategy (the power steps set it) and without the ``hidden`` fields (parsed hidden_fields)."""
     spec = dict(manifest.get("spec") or {})
     spec.pop("runStrategy", None)
     spec.pop("running", None)
-    return {"metadata": {"labels": (manifest.get("metadata") or {}).get("labels") or {}}, "spec": spec}
+    return hide({"metadata": {"labels": (manifest.get("metadata") or {}).get("labels") or {}}, "spec": spec}, hidden)
+
+
+def field_path(text):
+    """A hidden_fields entry as a list of keys and list indexes, in kubernetes.core's syntax: dots between keys,
+    a key that holds dots in brackets (metadata.annotations[kubemacpool.io/transaction-timestamp]), an index
+    in brackets (spec.template.spec.volumes[0])."""
+    parts = []
+    for dotted, bracketed in re.findall(r"([^.\[\]]+)|\[([^\]]*)\]", text):
+        if dotted:
+            parts.append(dotted)
+        elif bracketed.isdigit():
+            parts.append(int(bracketed))
+        elif bracketed:
+            parts.append(bracketed)
+    if not parts:
+        raise InvalidInput("hidden_fields entry %r is not a field path, for example metadata.managedFields" % text)
+    return parts
+
+
+def hide(obj, hidden):
+    """A copy of ``obj`` without the fields at the ``hidden`` paths (lists of keys and indexes); a path that is not
+    there changes nothing."""
+    if not hidden:
+        return obj
+    obj = copy.deepcopy(obj)
+    for path in hidden:
+        parent = obj
+        for part in path[:-1]:
+            try:
+                parent = parent[part]
+            except (KeyError, IndexError, TypeError):
+                parent = None
+                break
+        if isinstance(parent, dict):
+            parent.pop(path[-1], None)
+        elif isinstance(parent, list) and isinstance(path[-1], int) and path[-1] < len(parent):
+            del parent[path[-1]]
+    return obj
 
 
 def run_strategy_of(obj):

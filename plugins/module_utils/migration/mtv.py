@@ -38,6 +38,10 @@ def secret_manifest(name, namespace, url, username, password, ca_data=None):
             "data": dict((k, base64.b64encode(v.encode("utf-8")).decode("ascii")) for k, v in data.items())}
 
 
+def forklift_object(kind, name, namespace, spec):
+    return {"apiVersion": API, "kind": kind, "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+
+
 def provider_spec(url, secret, namespace):
     return {"type": "vsphere", "url": url, "secret": {"name": secret, "namespace": namespace}}
 
@@ -118,8 +122,7 @@ def hook_manifest(plan, namespace, hook):
         spec["serviceAccount"] = hook["service_account"]
     if hook.get("deadline"):
         spec["deadline"] = int(hook["deadline"])
-    return {"apiVersion": API, "kind": "Hook", "metadata": {"name": hook_name(plan, hook["step"]), "namespace": namespace},
-            "spec": spec}
+    return forklift_object("Hook", hook_name(plan, hook["step"]), namespace, spec)
 
 
 def vm_progress(migration):
@@ -191,18 +194,15 @@ class MtvService(Service):
         secret_name = provider + "-vsphere"  # the Provider's credentials, shared by its plans
         self.ensure(secret_manifest(secret_name, self.ns, url, vsphere["username"], vsphere["password"],
                                     vsphere.get("ca_data")), compare=("data",))
-        self.ensure({"apiVersion": API, "kind": "Provider", "metadata": {"name": provider, "namespace": self.ns},
-                     "spec": provider_spec(url, secret_name, self.ns)})
+        self.ensure(forklift_object("Provider", provider, self.ns, provider_spec(url, secret_name, self.ns)))
         self.wait_ready("Provider", provider)
-        self.ensure({"apiVersion": API, "kind": "NetworkMap", "metadata": {"name": self.name + "-network", "namespace": self.ns},
-                     "spec": network_map_spec(provider, self.ns, p["network_map"])})
-        self.ensure({"apiVersion": API, "kind": "StorageMap", "metadata": {"name": self.name + "-storage", "namespace": self.ns},
-                     "spec": storage_map_spec(provider, self.ns, p["storage_map"])})
+        self.ensure(forklift_object("NetworkMap", self.name + "-network", self.ns, network_map_spec(provider, self.ns, p["network_map"])))
+        self.ensure(forklift_object("StorageMap", self.name + "-storage", self.ns, storage_map_spec(provider, self.ns, p["storage_map"])))
         hooks = dict((hook["step"], hook_name(self.name, hook["step"])) for hook in p["hooks"])
         for hook in p["hooks"]:
             self.ensure(hook_manifest(self.name, self.ns, hook))
-        self.ensure({"apiVersion": API, "kind": "Plan", "metadata": {"name": self.name, "namespace": self.ns},
-                     "spec": plan_spec(provider, self.ns, self.name, p["target_namespace"], p["vms"], p, hooks)})
+        self.ensure(forklift_object("Plan", self.name, self.ns,
+                                    plan_spec(provider, self.ns, self.name, p["target_namespace"], p["vms"], p, hooks)))
         self.delete([("Hook", hook_name(self.name, step)) for step in HOOK_STEPS if step not in hooks])  # hooks no longer asked for
         self.wait_ready("NetworkMap", self.name + "-network")
         self.wait_ready("StorageMap", self.name + "-storage")
@@ -216,8 +216,7 @@ class MtvService(Service):
             self.actions.append("create Migration %s" % name)
             if self.check_mode:
                 return self.result(None, "would migrate")
-            latest = self.client.create({"apiVersion": API, "kind": "Migration", "metadata": {"name": name, "namespace": self.ns},
-                                         "spec": {"plan": {"name": self.name, "namespace": self.ns}}})
+            latest = self.client.create(forklift_object("Migration", name, self.ns, {"plan": {"name": self.name, "namespace": self.ns}}))
         if not p["wait"]:
             return self.result(latest, "started")
         return self.wait_migration(latest["metadata"]["name"])

@@ -10,6 +10,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import neutral_spec, power_only
 from ansible_collections.vmshift.virt.plugins.module_utils.k8s.client import is_subset, merge_patch
 from ansible_collections.vmshift.virt.plugins.module_utils.kubevirt.vm_manifest import (
+    field_path,
     managed,
     render,
     run_strategy_of,
@@ -80,6 +81,42 @@ def test_comparison_ignores_server_additions_and_run_strategy():
     assert merge_patch(managed(current), managed(desired), server_fields=True) == {}
     patch = merge_patch(managed(current), managed(changed), server_fields=True)
     assert patch == {"spec": {"template": {"spec": {"domain": {"memory": {"guest": "8192Mi"}}}}}}, patch
+
+
+def test_instancetype_and_preference_by_kind():
+    vm = render(spec(), "apps", instancetype={"name": "web-medium", "kind": "VirtualMachineInstancetype"},
+                preference={"name": "rhel.9"}, run_strategy="RerunOnFailure")
+    assert vm["spec"]["instancetype"] == {"name": "web-medium", "kind": "VirtualMachineInstancetype"}
+    assert vm["spec"]["preference"] == {"name": "rhel.9", "kind": "VirtualMachineClusterPreference"}
+    assert vm["spec"]["runStrategy"] == "RerunOnFailure"
+
+
+@pytest.mark.parametrize("value,message", [
+    ({"name": "x", "kind": "VirtualMachinePreference"}, "instancetype.kind 'VirtualMachinePreference' must be"),
+    ({"kind": "VirtualMachineInstancetype"}, "instancetype must be a name, or a dict with name"),
+    ({"name": "x", "revision": "1"}, "instancetype.revision is not known"),
+])
+def test_bad_instancetype(value, message):
+    with pytest.raises(InvalidInput) as err:
+        render(spec(), "apps", instancetype=value)
+    assert message in str(err.value)
+
+
+def test_hidden_fields_leave_the_diff_and_the_comparison():
+    current = render(spec(), "apps")
+    current["metadata"]["labels"]["kubemacpool.io/stamp"] = "2026-12-07"
+    current["spec"]["template"]["metadata"]["annotations"] = {"kubevirt.io/latest-observed-api-version": "v1"}
+    hidden = [field_path("metadata.labels[kubemacpool.io/stamp]"), field_path("spec.template.metadata.annotations"),
+              field_path("spec.dataVolumeTemplates[1]"), field_path("spec.no.such.field")]
+    assert hidden[0] == ["metadata", "labels", "kubemacpool.io/stamp"]
+    assert hidden[2] == ["spec", "dataVolumeTemplates", 1]
+    shown = managed(current, hidden)
+    assert "kubemacpool.io/stamp" not in shown["metadata"]["labels"]
+    assert "annotations" not in shown["spec"]["template"]["metadata"]
+    assert [t["metadata"]["name"] for t in shown["spec"]["dataVolumeTemplates"]] == ["web-01-root"]
+    assert "kubemacpool.io/stamp" in current["metadata"]["labels"], "the object itself is not changed"
+    with pytest.raises(InvalidInput, match="not a field path"):
+        field_path("..")
 
 
 def test_run_strategy_of_old_running_field():
