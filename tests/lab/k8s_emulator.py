@@ -6,11 +6,16 @@ create, merge patch, delete, 404/409) from the `kmock` package, over TLS with th
 bearer token. kmock merges patches as plain dicts (no strategic merge, no server-side apply), so the
 collection keeps to what is portable: create, JSON merge patch, delete.
 
+What it is sent is checked against the upstream API types (tests/types/types.ts: KubeVirt's, nmstate's,
+Forklift's, the Secret) through JSON Schemas generated from them (--schemas): a create, merge patch or replace of
+one of those kinds whose result has a field the type does not, or a value of the wrong type, is refused with 422
+Invalid, as a cluster with strict field validation refuses it. Status is the controllers' and is not checked.
+
 The operators' part (KubeVirt, CDI, nmstate, MTV) is played by `StandInController` and
 `StandInNmstate` below: they set status conditions the way the operators would, after a short delay.
 They do NOT run VMs, import disks or configure node networking; tests that rely on them say so.
 
-Usage: k8s_emulator.py --port 16443 --cert C --key K --token-file T
+Usage: k8s_emulator.py --port 16443 --cert C --key K --token-file T [--schemas FILE]
 """
 
 import argparse
@@ -24,6 +29,7 @@ import uuid
 
 import aiohttp.test_utils
 import aiohttp.web
+import jsonschema
 import kmock
 
 LOG = logging.getLogger("vmshift.k8s_emulator")
@@ -65,6 +71,36 @@ VM_SUBRESOURCE_PATH = re.compile(
     r"^/apis/subresources\.kubevirt\.io/v1/namespaces/([^/]+)/virtualmachines/([^/]+)/(start|stop|restart)$")
 
 
+CORE_PATH = re.compile(r"^/api/(v1)/(?:namespaces/([^/]+)/)?([^/]+)(?:/([^/]+))?$")
+GROUP_PATH = re.compile(r"^/apis/([^/]+)/([^/]+)/(?:namespaces/([^/]+)/)?([^/]+)(?:/([^/]+))?$")
+
+
+def object_path(path):
+    """(resource, namespace, name or None) of a request on an object or a collection (not a subresource), or None."""
+    match = CORE_PATH.match(path)
+    if match:
+        version, namespace, plural, name = match.groups()
+        return kmock.resource("", version, plural), namespace, name
+    match = GROUP_PATH.match(path)
+    if match:
+        group, version, namespace, plural, name = match.groups()
+        return kmock.resource(group, version, plural), namespace, name
+    return None
+
+
+def merged(current, patch):
+    """A JSON merge patch (RFC 7386) applied to ``current``."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(current) if isinstance(current, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merged(out.get(key), value)
+    return out
+
+
 def status_response(code, reason, message):
     return aiohttp.web.json_response({"apiVersion": "v1", "kind": "Status", "status": "Failure",
                                       "code": code, "reason": reason, "message": message}, status=code)
@@ -85,10 +121,43 @@ class LabKubernetes(kmock.KubernetesEmulator):
     """KubernetesEmulator with what real clients need: auth, list kinds, server-set metadata."""
 
     token: str = ""
+    validators: dict = {}  # kind -> a validator of the upstream type's JSON Schema
+
+    def load_schemas(self, path):
+        with open(path, encoding="utf-8") as f:
+            schema = json.load(f)
+        kinds = set(r[1] for r in RESOURCES) & set(schema.get("definitions") or {})
+        self.validators = dict((kind, jsonschema.Draft7Validator(dict(schema, **{"$ref": "#/definitions/" + kind})))
+                               for kind in kinds)
+
+    async def _invalid(self, raw_request):
+        """The 422 answer for a write whose resulting object the upstream type refuses, or None."""
+        where = object_path(raw_request.path) if raw_request.method in ("POST", "PUT", "PATCH") else None
+        kind = KIND_BY_PLURAL.get(where[0].plural) if where else None
+        if kind not in self.validators:
+            return None
+        body = await raw_request.json()  # aiohttp keeps the body: kmock reads it again
+        resource, namespace, name = where
+        if raw_request.method == "PATCH":
+            current = live_object(self, resource, namespace, name)
+            if current is None:
+                return None  # kmock answers 404
+            body = merged(current.raw, body)
+        body = dict((k, v) for k, v in (body or {}).items() if k != "status")
+        errors = sorted(self.validators[kind].iter_errors(body), key=lambda e: list(e.absolute_path))
+        if not errors:
+            return None
+        message = "; ".join("%s: %s" % ("." + ".".join(str(p) for p in e.absolute_path) if e.absolute_path else "<object>",
+                                        e.message) for e in errors[:5])
+        return status_response(422, "Invalid", '%s "%s" is invalid (checked against the upstream API types): %s' % (
+            kind, (body.get("metadata") or {}).get("name") or name, message))
 
     async def __call__(self, raw_request):
         if raw_request.headers.get("Authorization", "") != "Bearer " + self.token:
             return status_response(401, "Unauthorized", "Unauthorized")
+        invalid = await self._invalid(raw_request)
+        if invalid is not None:
+            return invalid
         match = NAMESPACE_PATH.match(raw_request.path)
         if match:
             return await self._serve_namespace(raw_request, match.group(1))
@@ -593,6 +662,9 @@ async def serve(args):
 
     emulator = LabKubernetes()
     emulator.token = token
+    if args.schemas:
+        emulator.load_schemas(args.schemas)
+        LOG.info("writes of %s are checked against %s", ", ".join(sorted(emulator.validators)), args.schemas)
     for key, kind, namespaced, subresources in RESOURCES:
         emulator.resources[key] = kmock.ResourceInfo(
             kind=kind, namespaced=namespaced, verbs=VERBS, subresources=subresources,
@@ -616,6 +688,7 @@ def main():
     parser.add_argument("--cert", required=True)
     parser.add_argument("--key", required=True)
     parser.add_argument("--token-file", required=True)
+    parser.add_argument("--schemas", help="JSON Schemas of the upstream API types (tests/types, made by tests/lab/lab.sh)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     asyncio.run(serve(args))

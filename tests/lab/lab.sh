@@ -115,18 +115,21 @@ setup_guest() {
     || die "real guest image build failed, see $LOG_DIR/guest-debian.log"
 }
 
-# The upstream API types the manifests are checked against (tests/types): Node from Debian's packages when the
-# machine has none, the npm packages tests/types/package.json pins, installed once per version of that file.
+# The upstream API types (tests/types): the manifests are checked against them (tsc, in the unit stage), and the
+# Kubernetes stand-in validates what it is sent against JSON Schemas generated from them here. Node from Debian's
+# packages when the machine has none; the npm packages tests/types/package.json pins, installed once per version.
 setup_types() {
   command -v npm >/dev/null || setup_apt nodejs npm
-  local dir="$LAB_DIR/types" want
-  want=$(cat "$REPO/tests/types/package.json" <(node --version) | sha256sum | cut -c1-16)
+  local dir="$LAB_DIR/types" src="$REPO/tests/types" want
+  want=$(cat "$src/package.json" "$src/types.ts" "$src/tsconfig.json" <(node --version) | sha256sum | cut -c1-16)
   stamp_ok "$dir/.vmshift-stamp" "$want" && return 0
-  log "npm: the API types for the manifest check ($dir)"
+  log "npm: the API types, and JSON Schemas of them for the Kubernetes stand-in ($dir)"
   rm -rf "$dir" && mkdir -p "$dir"
-  cp "$REPO/tests/types/package.json" "$dir/"
-  (cd "$dir" && npm install --no-audit --no-fund --ignore-scripts --loglevel=error) >>"$LOG_DIR/npm.log" 2>&1 \
-    || die "npm install failed, see $LOG_DIR/npm.log"
+  cp "$src/package.json" "$src/types.ts" "$src/tsconfig.json" "$dir/"
+  (cd "$dir" && npm install --no-audit --no-fund --ignore-scripts --loglevel=error &&
+    node_modules/.bin/ts-json-schema-generator --path types.ts --tsconfig tsconfig.json --type '*' --expose export \
+      --jsDoc none --functions hide --no-type-check --out schemas.json) >>"$LOG_DIR/npm.log" 2>&1 \
+    || die "the API types' set-up failed, see $LOG_DIR/npm.log"
   echo "$want" >"$dir/.vmshift-stamp"
 }
 
@@ -200,7 +203,7 @@ start_k8s() {
     log "starting the Kubernetes API emulator (stand-in) on 127.0.0.1:$K8S_PORT"
     setsid "$VENV/bin/python" "$LAB_SRC/k8s_emulator.py" --port "$K8S_PORT" \
       --cert "$LAB_DIR/pki/server.pem" --key "$LAB_DIR/pki/server.key" \
-      --token-file "$LAB_DIR/pki/k8s.token" >>"$LOG_DIR/k8s.log" 2>&1 </dev/null &
+      --token-file "$LAB_DIR/pki/k8s.token" --schemas "$LAB_DIR/types/schemas.json" >>"$LOG_DIR/k8s.log" 2>&1 </dev/null &
     echo $! >"$LAB_DIR/k8s.pid"
   fi
   wait_for 30 "the Kubernetes emulator" curl -sf --cacert "$LAB_DIR/pki/ca.pem" \

@@ -120,6 +120,29 @@ def test_kubernetes_client_creates_and_reads_virtualmachine_on_emulator(kube):
         vms.get(name=name, namespace="vmshift-lab")
 
 
+def test_emulator_refuses_what_the_upstream_types_refuse(kube):
+    """STAND-IN strictness: a VirtualMachine with a field KubeVirt's type does not have, or a patch that adds one, is
+    refused as a strict API server refuses it (422); the same object without it is taken."""
+    vms = kube.resources.get(api_version="kubevirt.io/v1", kind="VirtualMachine")
+    name = "smoke-%s" % uuid.uuid4().hex[:8]
+    body = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": name, "namespace": "vmshift-lab"},
+            "spec": {"runStrategy": "Halted", "template": {"spec": {"domain": {"devices": {}, "cpus": 2}}}}}
+    with pytest.raises(dynamic.exceptions.UnprocessibleEntityError) as refused:
+        vms.create(body=body, namespace="vmshift-lab")
+    assert "spec.template.spec.domain" in str(refused.value.body) and "cpus" in str(refused.value.body)
+    del body["spec"]["template"]["spec"]["domain"]["cpus"]
+    vms.create(body=body, namespace="vmshift-lab")
+    try:
+        with pytest.raises(dynamic.exceptions.UnprocessibleEntityError):
+            vms.patch(name=name, namespace="vmshift-lab", body={"spec": {"runStrategy": "Halted", "running": "yes"}},
+                      content_type="application/merge-patch+json")
+        patched = vms.patch(name=name, namespace="vmshift-lab", body={"spec": {"runStrategy": "Manual"}},
+                            content_type="application/merge-patch+json")
+        assert patched.spec.runStrategy == "Manual"
+    finally:
+        vms.delete(name=name, namespace="vmshift-lab")
+
+
 def test_emulator_requires_the_token_and_serves_every_api_the_collection_uses(kube):
     for api_version, kind in [
         ("kubevirt.io/v1", "VirtualMachineInstance"), ("cdi.kubevirt.io/v1beta1", "DataVolume"),

@@ -7,18 +7,10 @@
 The builders (kubevirt_vm's VirtualMachine, nmstate_policy's NodeNetworkConfigurationPolicy from the host_network
 short form, mtv_plan's Secret, Provider, maps, Hooks, Plan and Migration) run over a matrix of options; each manifest
 is written as a typed object literal and compiled with `tsc --strict --noEmit`. TypeScript refuses a property an
-object literal's type does not have, so a misspelled or misplaced field fails here. The types:
-- KubeVirt and CDI: @kubevirt-ui-ext/kubevirt-api (generated from KubeVirt's OpenAPI).
-- MTV: @kubev2v/types (generated from Forklift's CRDs).
-- nmstate: NodeNetworkConfigurationPolicy from @kubevirt-ui-ext/kubevirt-api, whose desiredState is `any`. Its
-  interface type is a console type, narrower than nmstate: interface types and bond modes are enums (nmstate
-  reads the strings), the bond's port list is required, its options are a short list of numbers (nmstate
-  takes every kernel bond option, and numbers as strings). So interfaces are checked against that type with
-  those parts widened to what nmstate 2.2 reads, and the widened parts are checked by nmstate's own rules in
-  module_utils/nmstate/validate.py (the unit tests).
-- MTV's Hook: @kubev2v/types (0.0.24, the newest) predates Forklift's hooks that launch an AAP job template, so its
-  Hook type is widened to Forklift's own Go type of today (spec.aap; image optional).
-- The Secret: the Kubernetes core type from the same package.
+object literal's type does not have, so a misspelled or misplaced field fails here. The types are types.ts beside
+this file (one per kind): KubeVirt's, CDI's, nmstate's and Kubernetes' from @kubevirt-ui-ext/kubevirt-api (generated
+from their OpenAPI), Forklift's from @kubev2v/types (generated from its CRDs); where a package is narrower than the
+API (nmstate's interfaces, typed for a console) or older (Forklift's AAP hooks), types.ts says so and widens it.
 A second file gets the same manifests with one unknown field each; tsc must refuse exactly those lines, so the check
 cannot pass by checking nothing. Exit 0 when both hold.
 """
@@ -33,43 +25,7 @@ from ansible_collections.vmshift.virt.plugins.module_utils.migration import mtv
 from ansible_collections.vmshift.virt.plugins.module_utils.nmstate.policy import policy_spec
 from ansible_collections.vmshift.virt.plugins.module_utils.nmstate.shorthand import render as render_network
 
-HEADER = """import type { V1VirtualMachine } from '@kubevirt-ui-ext/kubevirt-api/kubevirt';
-import type { IoK8sApiCoreV1Secret } from '@kubevirt-ui-ext/kubevirt-api/kubernetes';
-import type { InterfaceType, NodeNetworkConfigurationInterface, NodeNetworkConfigurationInterfaceBondMode,
-  V1NodeNetworkConfigurationPolicy } from '@kubevirt-ui-ext/kubevirt-api/nmstate';
-import type { V1beta1Hook, V1beta1HookSpec, V1beta1Migration, V1beta1NetworkMap, V1beta1Plan, V1beta1Provider,
-  V1beta1StorageMap } from '@kubev2v/types';
-import type { V1NodeNetworkConfigurationPolicySpec } from '@kubevirt-ui-ext/kubevirt-api/nmstate';
-
-// The console's interface type, widened where nmstate reads more (see check.py).
-type Interface = Omit<NodeNetworkConfigurationInterface, 'type' | 'state' | 'link-aggregation'> & {
-  type: `${InterfaceType}`;
-  state?: NodeNetworkConfigurationInterface['state'];
-  'link-aggregation'?: {
-    mode: `${NodeNetworkConfigurationInterfaceBondMode}`;
-    port: string[];
-    options?: { [option: string]: string | number | boolean };
-  };
-};
-// desiredState is `any` in the package (an intersection with `any` checks nothing), so it is replaced.
-type Policy = Omit<V1NodeNetworkConfigurationPolicy, 'spec'> & {
-  spec: Omit<V1NodeNetworkConfigurationPolicySpec, 'desiredState'> & {
-    desiredState: { interfaces: Interface[]; routes?: { config: { destination: string;
-      'next-hop-address'?: string; 'next-hop-interface'?: string }[] } };
-  };
-};
-// @kubev2v/types 0.0.24 (the newest) predates Forklift's AAP hooks: HookSpec.aap, and image optional, as Forklift's
-// pkg/apis/forklift/v1beta1/hook.go has them now.
-type Hook = Omit<V1beta1Hook, 'spec'> & {
-  spec?: Omit<V1beta1HookSpec, 'image'> & {
-    image?: string;
-    aap?: { jobTemplateId: number; url?: string; tokenSecret?: { name?: string; namespace?: string }; timeout?: number };
-  };
-};
-"""
-TYPES = {"VirtualMachine": "V1VirtualMachine", "Secret": "IoK8sApiCoreV1Secret", "NodeNetworkConfigurationPolicy": "Policy",
-         "Provider": "V1beta1Provider", "NetworkMap": "V1beta1NetworkMap", "StorageMap": "V1beta1StorageMap",
-         "Hook": "Hook", "Plan": "V1beta1Plan", "Migration": "V1beta1Migration"}
+TYPES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "types.ts")
 
 
 def vms():
@@ -134,7 +90,7 @@ def manifests():
 def typescript(items, unknown=False):
     """The manifests as typed constants; with ``unknown``, each with one field no type has, on a line of its own
     (the line numbers are returned)."""
-    lines = HEADER.splitlines()
+    lines = ["import type * as T from './types';"]
     marked = []
     for i, manifest in enumerate(items):
         if unknown:
@@ -144,7 +100,7 @@ def typescript(items, unknown=False):
                 target = target[key]
             target["vmshiftUnknownField"] = True
         body = json.dumps(manifest, indent=1, sort_keys=True).splitlines()
-        lines.append("export const manifest%d: %s = %s" % (i, TYPES[manifest["kind"]], body[0]))
+        lines.append("export const manifest%d: T.%s = %s" % (i, manifest["kind"], body[0]))
         for line in body[1:]:
             lines.append(line)
             if '"vmshiftUnknownField"' in line:
@@ -173,7 +129,9 @@ def main():
     good, _unused = typescript(json.loads(json.dumps(items)))
     bad, marked = typescript(json.loads(json.dumps(items)), unknown=True)
     os.makedirs(os.path.join(work, "src"), exist_ok=True)
-    for name, text in (("manifests.ts", good), ("unknown_fields.ts", bad)):
+    with open(TYPES) as f:
+        good_types = f.read()
+    for name, text in (("types.ts", good_types), ("manifests.ts", good), ("unknown_fields.ts", bad)):
         with open(os.path.join(work, "src", name), "w") as f:
             f.write(text)
     tsc = os.path.join(work, "node_modules", ".bin", "tsc")
