@@ -38,24 +38,29 @@ ARGUMENT_SPEC = dict(
 
 def pilots(params, disks):
     """{datastore: bytes per second} from a pilot read of one disk on each of ``disks``' datastores; none without a
-    vSphere login (hostname unset) or with pilot_mib 0. A read that fails is warned about and left out: the
-    estimate then uses the default rate for those VMs, and nothing else changes."""
-    if not disks or not params["hostname"] or params["pilot_mib"] <= 0:
-        return {}
+    vSphere host (hostname unset) or with pilot_mib 0. A login or a read that fails is warned about and left out
+    (the estimate then uses the default rate for those VMs): an estimate never stops a wave, and a controller that
+    cannot reach vSphere (vm_migrate's vsphere_login: host) still gets one."""
     rates = {}
-    with VsphereClient.from_params(params) as client:
-        for datastore, (datacenter, path) in sorted(disks.items()):
-            files = client.datastore_files(datacenter, datastore)
-            try:
-                sample = pilot_read(files, path, params["pilot_mib"] * MIB, params["pilot_seconds"])
-            except (VmshiftError, OSError) as exc:
-                display.warning("migration_estimate: no pilot read of datastore %s (%s); its VMs' copy rate is the "
-                                "default" % (datastore, getattr(exc, "message", exc)))
-                continue
-            finally:
-                files.close()
-            if sample and sample[0] and sample[1] > 0:
-                rates[datastore] = sample[0] / sample[1]
+    if not disks or not params["hostname"] or params["pilot_mib"] <= 0:
+        return rates
+    try:
+        with VsphereClient.from_params(params) as client:
+            for datastore, (datacenter, path) in sorted(disks.items()):
+                files = client.datastore_files(datacenter, datastore)
+                try:
+                    sample = pilot_read(files, path, params["pilot_mib"] * MIB, params["pilot_seconds"])
+                except (VmshiftError, OSError) as exc:
+                    display.warning("migration_estimate: no pilot read of datastore %s (%s); its VMs' copy rate is "
+                                    "the default" % (datastore, getattr(exc, "message", exc)))
+                    continue
+                finally:
+                    files.close()
+                if sample and sample[0] and sample[1] > 0:
+                    rates[datastore] = sample[0] / sample[1]
+    except VmshiftError as exc:
+        display.warning("migration_estimate: no pilot reads (%s); the copy rates no earlier wave gives are the "
+                        "defaults" % exc.message)
     return rates
 
 

@@ -119,3 +119,12 @@ def test_the_report_shows_each_vms_downtime_and_a_timeline_beside_the_estimate(t
     assert "down 15.5 s" in svg and "class='copy-rate'" in svg
     summary = (tmp_path / "reports" / "summary.html").read_text()
     assert "<th>estimated s</th>" in summary and "<td>20.0</td>" in summary
+
+
+def test_a_pilot_that_cannot_log_in_leaves_the_defaults_and_never_stops_the_wave():
+    from ansible_collections.vmshift.virt.plugins.action import migration_estimate
+    # nothing listens on port 1: the login fails, a warning says so, and no rate is given
+    params = dict(hostname="127.0.0.1", port=1, username="u", password="p", validate_certs=True, ca_path=None,
+                  pilot_mib=64, pilot_seconds=1.0)
+    assert migration_estimate.pilots(params, {"ds1": ("DC0", "web/web.vmdk")}) == {}
+    assert migration_estimate.pilots(dict(params, hostname=""), {"ds1": ("DC0", "web/web.vmdk")}) == {}
