@@ -220,7 +220,7 @@ class Migration:
             if pins:
                 with self.steps.step("pin_names"):
                     self.actions.append(pins_text(pins))
-                    write_pins([(d["path"], self.params["disk_format"]) for d in disks], pins)
+                    write_pins([(d["path"], self.params["disk_format"]) for d in disks], pins, self.guest.get("layout"))
             if convert:
                 with self.steps.step("convert"):
                     self.convert_guest(disks)

@@ -160,3 +160,26 @@ def test_a_vm_that_cannot_be_read_is_reported_not_inspected_with_the_reason():
     facts["disks"] = [{"label": "Hard disk 2", "rdm": True, "datastore": "ds1", "path": "c/c.vmdk"}]
     assert guest.inspect_vm(vsphere, facts) == {"type": None, "inspected": False,
                                                 "reason": "disk 'Hard disk 2' is not a virtual disk on a datastore"}
+
+
+class ScriptedFish(guest.Guestfish):
+    """A Guestfish without an appliance: each command answers from ``answers`` and is recorded."""
+
+    def __init__(self, answers):  # pylint: disable=super-init-not-called
+        self.answers, self.calls = answers, []
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append(args)
+        return self.answers.get(args[0], "")
+
+
+def test_the_pins_mount_what_the_inspection_found_only_while_the_root_is_the_same_file_system():
+    layout = {"root": "/dev/sda1", "uuid": "4f1c", "mounts": [["/boot", "/dev/sda2"], ["/", "/dev/sda1"]]}
+    fish = ScriptedFish({"vfs-uuid": "4f1c\n"})
+    assert fish.mount_layout(layout)
+    assert [c for c in fish.calls if c[0] == "mount"] == [("mount", "/dev/sda1", "/"), ("mount", "/dev/sda2", "/boot")]
+    assert not [c for c in fish.calls if c[0] == "inspect-os"]
+    # another file system where the root was (the disks changed since): nothing mounted, the caller inspects again
+    changed = ScriptedFish({"vfs-uuid": "9e0d\n"})
+    assert not changed.mount_layout(layout) and not [c for c in changed.calls if c[0] == "mount"]
+    assert not ScriptedFish({}).mount_layout(None) and not ScriptedFish({}).mount_layout(dict(layout, uuid=""))
