@@ -399,6 +399,12 @@ guest:
       elements: dict
       returned: for a Linux guest
     concerns: {description: What could not be kept (names that could not be pinned)., type: list, elements: str, returned: for a Linux guest}
+    layout:
+      description:
+        - The guest's file systems as inspection found them (C(root) device, its C(uuid), C(mounts) as mount point and
+          device); the pin step mounts them so on the copy, without inspecting again, while the root's UUID is the same.
+      type: dict
+      returned: when inspected
     seconds: {description: How long inspection took (before the source was powered off)., type: float, returned: always}
   sample: {inspected: true, type: linux, distro: debian, version: "12.0", hostname: web01, virtio_block: false,
            interfaces: [{name: ens192, stack: ifupdown, static: true, addresses: [10.0.0.5/24], mac: null}],
