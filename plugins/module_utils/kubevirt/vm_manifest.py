@@ -16,8 +16,6 @@ from ansible_collections.vmshift.virt.plugins.module_utils.common.vm_spec import
 API_VERSION = "kubevirt.io/v1"
 RFC1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 SOURCES = ("url", "registry", "pvc", "blank")
-# What KubeVirt keeps a running VM with (spec.runStrategy); Halted is what state/power_state stopped means.
-RUN_STRATEGIES = ("Always", "RerunOnFailure", "Manual")
 # The kinds an instancetype or preference reference takes: the cluster-wide kind (the default) or the namespaced one.
 INSTANCETYPE_KINDS = ("VirtualMachineClusterInstancetype", "VirtualMachineInstancetype")
 PREFERENCE_KINDS = ("VirtualMachineClusterPreference", "VirtualMachinePreference")
