@@ -31,8 +31,12 @@ ARGUMENT_SPEC = dict(
     report_dir=dict(type="path", required=True),
     defaults=dict(type="dict", default={}, options=dict(
         bytes_per_second=dict(type="int", default=DEFAULTS["bytes_per_second"]),
-        other_seconds=dict(type="float", default=DEFAULTS["other_seconds"]),
+        shutdown_seconds=dict(type="float", default=DEFAULTS["shutdown_seconds"]),
+        conversion_seconds=dict(type="float", default=DEFAULTS["conversion_seconds"]),
+        boot_seconds=dict(type="float", default=DEFAULTS["boot_seconds"]),
+        step_seconds=dict(type="float", default=DEFAULTS["step_seconds"]),
         wave_seconds=dict(type="float", default=DEFAULTS["wave_seconds"]))),
+    targets=dict(type="dict", default={}),
 )
 
 
@@ -74,7 +78,7 @@ def estimate(params):
         raise InvalidInput("pilot_mib must be 0 (no pilot read) or more, and pilot_seconds more than 0")
     reports = list(read_wave_reports(params["report_dir"]).values())
     wave = {"wave": params["wave"], "vms": params["vms"], "limits": params["limits"]}
-    return estimate_wave(wave, reports, params["defaults"], pilots(params, pilot_disks(wave, reports)))
+    return estimate_wave(wave, reports, params["defaults"], pilots(params, pilot_disks(wave, reports)), params["targets"])
 
 
 class ActionModule(ControllerAction):

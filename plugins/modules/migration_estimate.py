@@ -73,8 +73,22 @@ options:
     description: How long a pilot read reads, at most.
     type: float
     default: 10
+  targets:
+    description:
+      - Each target host's vm_migrate settings, by target name (the migration_wave role passes its own), of which
+        C(target_power_state), C(wait_for) and C(guest_conversion) are read (vm_migrate's defaults where one is
+        not given) to count a VM's steps where no earlier wave measured them.
+    type: dict
+    default: {}
   defaults:
-    description: The figures used where no earlier wave gives one.
+    description:
+      - The figures used where no earlier wave gives one.
+      - Where no earlier wave gives a VM's other steps, they are O(defaults.step_seconds), plus
+        O(defaults.shutdown_seconds) when the source is powered on with VMware Tools running (as the plan says; a
+        VM without them is powered off at once), plus O(defaults.conversion_seconds) when its target's
+        C(guest_conversion) is V(always), or V(auto) and the guest OS is Windows (a Linux guest is converted only
+        when inspection, during the migration, finds no virtio driver), plus O(defaults.boot_seconds) when the
+        target is started and waited for beyond V(running) (C(wait_for) V(serial), V(ip) or V(agent)).
     type: dict
     default: {}
     suboptions:
@@ -82,10 +96,22 @@ options:
         description: One VM's copy rate, in bytes per second.
         type: int
         default: 52428800
-      other_seconds:
-        description: A VM's other acting steps (the source's shutdown, definition, start and the wait for the guest).
+      shutdown_seconds:
+        description: A guest shutdown through VMware Tools.
+        type: float
+        default: 30
+      conversion_seconds:
+        description: A guest conversion (C(virt-v2v-in-place)).
+        type: float
+        default: 180
+      boot_seconds:
+        description: A guest's boot on the target, to what C(wait_for) waits for.
         type: float
         default: 60
+      step_seconds:
+        description: The steps every VM has besides its copy (power-off, definition, start, the marks on the source).
+        type: float
+        default: 5
       wave_seconds:
         description: A wave's time beyond its VMs' schedule.
         type: float

@@ -6,7 +6,9 @@
 The figures come from measurement, nearest first: the reports of earlier waves (each migrated VM's copy rate
 and the time its other acting steps took, from the same ESXi host to the same target host, else to the same
 target host, else any; for the copy rate, a pilot read of the VM's datastores comes right after the same
-pair of hosts), else DEFAULTS. A VM is down from its power-off to its guest's start on the target:
+pair of hosts), else DEFAULTS, each step counted only where the VM and its target's settings say it happens
+(a guest shutdown where VMware Tools run, a conversion where vm_migrate would convert, a boot where the guest
+is started and waited for). A VM is down from its power-off to its guest's start on the target:
 the steps that act, which wait for a slot. The wave is scheduled as vm_migrate's batch runs it (one job per
 target host, its VMs in the wave's order, a slot taken as soon as one frees within the limits), plus what the
 earlier waves took beyond their own VMs' schedule (Ansible's start, preflight, the report)."""
@@ -19,8 +21,13 @@ import statistics
 
 MIB = 1024 * 1024
 # When no earlier wave says otherwise: one VM's copy over vSphere's HTTPS datastore access (the field's
-# figures for one stream are 50-150 MB/s), a guest's shutdown, definition and boot, and a job's start-up.
-DEFAULTS = {"bytes_per_second": 50 * MIB, "other_seconds": 60.0, "wave_seconds": 30.0}
+# figures for one stream are 50-150 MB/s); a guest's shutdown through VMware Tools; virt-v2v-in-place on a
+# guest; a guest's boot to where it is waited for; the steps every VM has (power-off, definition, start, the
+# marks), and a wave's time beyond its VMs (Ansible's start, preflight, the report).
+DEFAULTS = {"bytes_per_second": 50 * MIB, "shutdown_seconds": 30.0, "conversion_seconds": 180.0, "boot_seconds": 60.0,
+            "step_seconds": 5.0, "wave_seconds": 30.0}
+# vm_migrate's defaults for the settings that decide which of those steps a VM has
+SETTINGS = {"target_power_state": "running", "wait_for": "running", "guest_conversion": "auto"}
 ACTING = ("power_off", "copy", "pin_names", "convert", "define", "start", "mark_done")
 
 
@@ -120,10 +127,27 @@ def _pilot_rate(vm, pilots):
     return rate, "a pilot read of datastore %s" % datastore
 
 
-def estimate_wave(wave, reports, defaults=None, pilots=None):
+def default_other_seconds(vm, settings, defaults):
+    """A VM's acting steps besides the copy when no earlier wave measured them: ``vm`` as the plan lists it (its
+    source's power state, whether VMware Tools run, its guest OS), ``settings`` its target's (vm_migrate's
+    target_power_state, wait_for, guest_conversion)."""
+    settings = dict(SETTINGS, **dict((k, v) for k, v in (settings or {}).items() if v is not None))
+    seconds = defaults["step_seconds"]
+    if vm.get("power_state", "poweredOn") == "poweredOn" and vm.get("tools_running", True):
+        seconds += defaults["shutdown_seconds"]
+    # before inspection only a Windows guest is known to need the conversion that "auto" makes
+    windows = (vm.get("guest_id") or "").lower().startswith("win")
+    if settings["guest_conversion"] == "always" or (settings["guest_conversion"] == "auto" and windows):
+        seconds += defaults["conversion_seconds"]
+    if settings["target_power_state"] == "running" and settings["wait_for"] not in ("none", "running"):
+        seconds += defaults["boot_seconds"]
+    return seconds
+
+
+def estimate_wave(wave, reports, defaults=None, pilots=None, settings=None):
     """The estimate for ``wave`` (migration_plan's: {wave, vms: [{name, target, source_host, bytes, disks}], limits})
     from earlier ``reports``, else ``pilots`` ({datastore: bytes per second}, pilot reads of the datastores where no
-    report says), else ``defaults``: {wave, seconds, span, overhead, bytes, vms: [{name, target, bytes, copy_seconds,
+    report says), else ``defaults``, given each target's ``settings`` ({target: vm_migrate's settings}): {wave, seconds, span, overhead, bytes, vms: [{name, target, bytes, copy_seconds,
     downtime_seconds, start, from}], from}."""
     defaults = dict(DEFAULTS, **(defaults or {}))
     seen, overheads = observations(reports)
@@ -138,7 +162,8 @@ def estimate_wave(wave, reports, defaults=None, pilots=None):
         other, dummy = _figure(seen, vm.get("source_host"), vm["target"], "other_seconds")
         rate = rate or defaults["bytes_per_second"]
         copy_seconds = (vm.get("bytes") or 0) / float(rate)
-        other = defaults["other_seconds"] if other is None else other
+        if other is None:
+            other = default_other_seconds(vm, (settings or {}).get(vm["target"]), defaults)
         vms.append({"name": vm["name"], "target": vm["target"], "source_host": vm.get("source_host"), "bytes": vm.get("bytes") or 0,
                     "copy_seconds": round(copy_seconds, 1), "downtime_seconds": round(copy_seconds + other, 1),
                     "seconds": copy_seconds + other, "from": rate_from or "defaults"})

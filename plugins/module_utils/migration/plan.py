@@ -204,7 +204,10 @@ def plan_waves(vms, targets, constraints=None, blocked=None):
                 # where the estimate's pilot read samples the source's rate when no earlier wave gives one
                 "datacenter": vm.get("datacenter"), "disks": [{"datastore": d["datastore"], "path": d["path"]}
                                                               for d in vm.get("disks") or [] if d.get("datastore") and d.get("path")],
-                "memory_mib": vm.get("memory_mib") or 0, "group": None if unit["key"].startswith("\0") else unit["key"]})
+                "memory_mib": vm.get("memory_mib") or 0, "group": None if unit["key"].startswith("\0") else unit["key"],
+                # which steps the estimate counts for it before a wave has measured them (a guest shutdown, a conversion)
+                "power_state": vm.get("power_state"), "tools_running": vm.get("tools_running_status") == "guestToolsRunning",
+                "guest_id": vm.get("guest_id")})
         current["bytes"] += unit["bytes"]
     limits = {"parallel": c["max_parallel"], "per_source_host": c["max_parallel_per_source_host"],
               "per_target_host": c["max_parallel_per_target_host"]}

@@ -56,10 +56,33 @@ def test_without_earlier_waves_the_defaults_say():
     got = estimate_wave(wave([vm("a", 500), vm("b", 500), vm("c", 1000)]), [])
     assert got["from"] == "defaults" and [v["from"] for v in got["vms"]] == ["defaults"] * 3
     assert got["vms"][0]["copy_seconds"] == round(500 * MIB / DEFAULTS["bytes_per_second"], 1) == 10.0
-    assert got["vms"][0]["downtime_seconds"] == 10.0 + DEFAULTS["other_seconds"]
+    # a plan that does not say whether Tools run counts the guest shutdown; vm_migrate's defaults start the
+    # target and wait only for it to run: no boot, no conversion
+    other = DEFAULTS["step_seconds"] + DEFAULTS["shutdown_seconds"]
+    assert got["vms"][0]["downtime_seconds"] == 10.0 + other == 45.0
     # a and b at once; c when the first slot frees
-    assert [v["start"] for v in got["vms"]] == [0.0, 0.0, 70.0]
-    assert got["span"] == 70.0 + 20.0 + 60.0 and got["seconds"] == got["span"] + DEFAULTS["wave_seconds"]
+    assert [v["start"] for v in got["vms"]] == [0.0, 0.0, 45.0]
+    assert got["span"] == 45.0 + 20.0 + other and got["seconds"] == got["span"] + DEFAULTS["wave_seconds"]
+
+
+def test_without_earlier_waves_a_vm_has_the_steps_its_source_and_target_settings_give():
+    plain = dict(vm("plain", 0), power_state="poweredOn", tools_running=True, guest_id="debian12_64Guest")
+    no_tools = dict(plain, name="no-tools", tools_running=False)
+    off = dict(plain, name="off", power_state="poweredOff")
+    windows = dict(plain, name="windows", guest_id="windows2019srv_64Guest")
+    booted = dict(plain, name="booted", target="kvm2")
+    converted = dict(plain, name="converted", target="kvm3")
+    settings = {"kvm1": {"wait_for": "running"}, "kvm2": {"wait_for": "ip"}, "kvm3": {"guest_conversion": "always", "wait_for": None},
+                "kvm4": {"target_power_state": "stopped", "wait_for": "ip", "guest_conversion": "never"}}
+    got = estimate_wave(wave([plain, no_tools, off, windows, booted, converted, dict(windows, name="kept", target="kvm4")]),
+                        [], settings=settings)
+    down = dict((v["name"], v["downtime_seconds"]) for v in got["vms"])
+    step, shutdown, conversion, boot = (DEFAULTS[k] for k in ("step_seconds", "shutdown_seconds", "conversion_seconds", "boot_seconds"))
+    assert down == {"plain": step + shutdown, "no-tools": step, "off": step, "windows": step + shutdown + conversion,
+                    "booted": step + shutdown + boot, "converted": step + shutdown + conversion, "kept": step + shutdown}
+    # the defaults are the caller's to change
+    mine = estimate_wave(wave([no_tools]), [], defaults={"step_seconds": 2.0})
+    assert mine["vms"][0]["downtime_seconds"] == 2.0
 
 
 def test_earlier_waves_give_rates_nearest_first_and_the_waves_own_overhead():
