@@ -15,7 +15,9 @@ What AAP does, and what is done here the same way:
   first job to the next through set_stats (the artifacts of the playbook_on_stats event), as a workflow
   carries it;
 - the job events, as AAP stores and shows them, are checked: each wave's progress and outcome, the failed
-  VM named, and no secret in any event, artifact, file of the private data directory or stdout.
+  VM named, and no secret in any event, artifact, file of the private data directory or stdout;
+- a wave job killed while it copies (ansible-runner's cancel: SIGKILL to the job's process group), then run
+  again.
 
 Lab parts: the vSphere simulator, the lab's libvirt/KVM host reached over SSH (sshd on loopback with the
 lab key: the Machine credential), the busybox test guest; one VM is made to fail on purpose (the lab's
@@ -27,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import ansible_runner
@@ -128,7 +131,9 @@ class Controller:
             "VMWARE_PORT": self.lab["VMWARE_PORT"], "VMWARE_CA_PATH": str(pdd / "env" / "vcenter-ca.pem"),
         }
 
-    def run(self, ident, playbook, extravars, project=REPO / "playbooks"):
+    def run(self, ident, playbook, extravars, project=REPO / "playbooks", cancel=None):
+        """The job; ``cancel``: AAP's cancel (a callback that, once it returns true, makes ansible-runner kill the
+        job's whole process group with SIGKILL, as AAP does when a job is canceled or its node is lost)."""
         pdd = self.private_data_dir(ident, project)
         (pdd / "env" / "extravars").write_text(json.dumps(extravars))
         events = []
@@ -137,7 +142,7 @@ class Controller:
         result = ansible_runner.run(
             private_data_dir=str(pdd), ident=ident, playbook=playbook, envvars=envvars,
             cmdline="-u root", ssh_key=self.lab["ssh_key"], suppress_env_files=True, quiet=True,
-            event_handler=lambda event: events.append(event) or True)
+            event_handler=lambda event: events.append(event) or True, cancel_callback=cancel)
         job = Job(ident, pdd, result, events)
         self.jobs.append(job)
         return job
@@ -311,3 +316,106 @@ def test_a_page_with_a_console_error_is_caught(tmp_path):
     page.write_text("<!DOCTYPE html><html><body><script>console.error('boom'); undefinedFunction();</script></body></html>")
     dummy, errors = render(page, tmp_path / "broken.png")
     assert any("boom" in line for line in errors) and any("undefinedFunction" in line for line in errors), errors
+
+
+KILLED = ["killed-wave-a", "killed-wave-b"]  # not aap-*: the workflow above plans every aap-* VM
+
+
+def note_of(name, env):
+    """(kind, owner) of the claim note on the source VM ``name`` (vm_migrate's default attribute)."""
+    from ansible_collections.vmshift.virt.plugins.module_utils.migration.guard import parse_note
+    info = json.loads(subprocess.run(["python", str(REPO / "tests/lab/workload.py"), "info", name], env=env, check=True,
+                                     capture_output=True, text=True).stdout)
+    return parse_note(info["attributes"].get("vmshift.migrated"))
+
+
+def running(pid):
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, TypeError, ValueError):
+        return False
+    return True
+
+
+def test_a_wave_killed_while_it_copies_leaves_its_page_and_a_rerun_finishes_it(tmp_path, collections, lab):
+    """The controller killed mid-wave (AAP's cancel, or its node lost): the live page keeps the last state it
+    showed; the migrations on the KVM host, out of the controller's reach, go on or are taken over; a rerun of
+    the job ends the wave and turns the page into its report."""
+    sys.path.insert(0, str(collections))  # the collection as the jobs have it, for its note parser
+    env = dict(os.environ, **{k: lab[k] for k in VSPHERE if lab[k] is not None})
+    env["VMWARE_CA_PATH"] = os.environ["VMSHIFT_LAB_CA"]
+    for i, name in enumerate(KILLED):
+        remove_domain(name)
+        subprocess.run(["python", str(REPO / "tests/lab/workload.py"), "create", name, os.environ["VMSHIFT_LAB_GUEST_IMAGE"],
+                        "--mac", "00:50:56:a0:01:%02x" % i], check=True, capture_output=True, text=True, env=env)
+    controller = Controller(tmp_path / "jobs", collections, lab)
+    reports = controller.base / "reports"
+    plan = controller.run("killed-plan", "plan_waves.yml", {
+        "plan_filters": {"names": ["killed-wave-*"]}, "plan_dir": str(controller.base / "plan"),
+        "plan_targets": [{"name": "lab-kvm", "cpus": 4, "memory_mib": 4096, "storage_bytes": 10737418240}],
+        "plan_network_map": {"VM Network": os.environ["VMSHIFT_LAB_NETWORK"]}})
+    assert plan.result.status == "successful", plan.stdout[-3000:]
+    template = dict(plan.artifacts(), wave=1, migration_wave_report_dir=str(reports),
+                    migration_wave_work_dir=str(controller.base / "migrations"), migration_wave_progress_interval=1,
+                    migration_wave_targets={"lab-kvm": {
+                        "bandwidth_limit_mib": 2,  # each 32 MiB copy lasts about 16 s: long enough to be killed in
+                        "pool": os.environ["VMSHIFT_LAB_POOL"], "domain_type": os.environ["VMSHIFT_LAB_DOMAIN_TYPE"],
+                        "network_map": {"VM Network": {"network": os.environ["VMSHIFT_LAB_NETWORK"]}},
+                        "guest_inspection": "never", "target_power_state": "stopped", "wait_for": "none"}})
+    page = reports / "wave-1.html"
+    shown = {}
+
+    def copying():
+        """Cancel once the live page shows a copy under way."""
+        text = page.read_text() if page.exists() else ""
+        if re.search(r"copy [1-9]\d? % of", text):
+            shown["page"] = text
+            return True
+        return False
+
+    try:
+        killed = controller.run("killed-wave", "migrate_wave.yml", template, cancel=copying)
+        assert killed.result.status == "canceled", killed.stdout[-3000:]
+        # the page as the controller last wrote it: the wave running, a copy part way, no report in its place
+        left = page.read_text()
+        assert "Migration wave 1: running" in left and re.search(r"copy [1-9]\d? % of", left), left
+        assert sorted(re.findall(r"data-vm='([^']+)'", left)) == KILLED
+        assert not (reports / "wave-1.json").exists()
+        # the KVM host's job is out of the controller's reach: each migration goes on to its end, or its process is
+        # gone and its claim is left for a rerun to take over; wait until no migration of them is alive
+        deadline = time.monotonic() + 300
+        while True:
+            notes = dict((name, note_of(name, env)) for name in KILLED)
+            alive = [name for name, (kind, owner) in notes.items() if kind == "claimed" and running(owner.get("pid"))]
+            if not alive:
+                break
+            assert time.monotonic() < deadline, "migrations still running after 300 s: %s" % alive
+            time.sleep(2)
+        assert all(kind in ("claimed", "migrated") for kind, _owner in notes.values()), notes
+        # the rerun, as an operator starts the job again: every VM migrated, once, and the page is the wave's report
+        unlimited = dict((k, v) for k, v in template["migration_wave_targets"]["lab-kvm"].items() if k != "bandwidth_limit_mib")
+        rerun = controller.run("killed-wave-again", "migrate_wave.yml", dict(template, migration_wave_targets={"lab-kvm": unlimited}))
+        assert rerun.result.status == "successful", rerun.stdout[-3000:]
+        report = json.loads((reports / "wave-1.json").read_text())
+        # a migration that went on to its end is found done; one whose process died is taken over and finished
+        outcomes = dict((vm["name"], (vm["outcome"], vm.get("msg"))) for vm in report["vms"])
+        expected = [("already migrated" if notes[name][0] == "migrated" else "migrated") for name in KILLED]
+        assert [outcomes[name][0] for name in KILLED] == expected, (outcomes, notes)
+        final = page.read_text()
+        # the report, no longer the live page: it does not refresh, and it names both VMs with their outcome
+        assert "http-equiv='refresh'" not in final and "<title>Wave 1</title>" in final, final[:500]
+        assert all(re.search(r"<td>%s</td><td>lab-kvm</td><td[^>]*>%s</td>" % (name, outcome), final)
+                   for name, outcome in zip(KILLED, expected)), final
+        assert all(note_of(name, env)[0] == "migrated" for name in KILLED)
+        states = [subprocess.run(["virsh", "-q", "domstate", name], capture_output=True, text=True, check=False).stdout.strip()
+                  for name in KILLED]
+        assert states == ["shut off", "shut off"], states  # defined on the KVM host, left stopped as asked
+        shown["notes"] = notes
+    finally:
+        for name in KILLED:
+            remove_domain(name)
+            subprocess.run(["python", str(REPO / "tests/lab/workload.py"), "delete", name], env=env, check=False, capture_output=True)
+        for volume in (LAB / "pool").glob("killed-wave-*"):
+            volume.unlink()
+        subprocess.run(["virsh", "-q", "pool-refresh", os.environ["VMSHIFT_LAB_POOL"]], check=False, capture_output=True)
+    print("after the kill, the sources' notes were: %s" % dict((n, k) for n, (k, _o) in shown["notes"].items()))
