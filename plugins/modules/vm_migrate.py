@@ -359,7 +359,10 @@ actions:
   sample: ["power off source VM (guest shutdown)", "copy [ds1] web-01/web-01.vmdk to web-01-disk0.qcow2",
            "define domain", "start domain"]
 steps:
-  description: Each step that ran, with its duration in seconds.
+  description:
+    - Each step that ran, with its start (epoch seconds) and its duration in seconds.
+    - For a VM found already migrated, the steps of the run that migrated it, from its record in O(work_dir) (so a
+      run whose controller died before it reported is still reported by the next); empty without that record.
   returned: always
   type: list
   elements: dict
@@ -410,7 +413,7 @@ guest:
            interfaces: [{name: ens192, stack: ifupdown, static: true, addresses: [10.0.0.5/24], mac: null}],
            pins: [{name: ens192, mac: "00:50:56:aa:bb:cc"}], concerns: [], seconds: 21.4}
 disks:
-  description: Each copied disk.
+  description: Each copied disk (for a VM found already migrated, those of the run that migrated it, as for RV(steps)).
   returned: always
   type: list
   elements: dict

@@ -401,11 +401,15 @@ def test_a_wave_killed_while_it_copies_leaves_its_page_and_a_rerun_finishes_it(t
         outcomes = dict((vm["name"], (vm["outcome"], vm.get("msg"))) for vm in report["vms"])
         expected = [("already migrated" if notes[name][0] == "migrated" else "migrated") for name in KILLED]
         assert [outcomes[name][0] for name in KILLED] == expected, (outcomes, notes)
+        # either way the report has each VM's steps and downtime, from the run that migrated it
+        by_name = dict((vm["name"], vm) for vm in report["vms"])
+        assert all("copy" in [s["step"] for s in by_name[name]["steps"]] and by_name[name]["downtime_seconds"] > 0
+                   and by_name[name]["bytes"] == 32 << 20 for name in KILLED), report["vms"]
         final = page.read_text()
         # the report, no longer the live page: it does not refresh, and it names both VMs with their outcome
         assert "http-equiv='refresh'" not in final and "<title>Wave 1</title>" in final, final[:500]
         assert all(re.search(r"<td>%s</td><td>lab-kvm</td><td[^>]*>%s</td>" % (name, outcome), final)
-                   for name, outcome in zip(KILLED, expected)), final
+                   and "data-vm='%s' data-outcome='%s'" % (name, outcome) in final for name, outcome in zip(KILLED, expected)), final
         assert all(note_of(name, env)[0] == "migrated" for name in KILLED)
         states = [subprocess.run(["virsh", "-q", "domstate", name], capture_output=True, text=True, check=False).stdout.strip()
                   for name in KILLED]

@@ -160,6 +160,10 @@ class Migration:
         mark = migration_mark(dom) if dom is not None else None
         ours = mark is not None and mark["source"] == facts["instance_uuid"]
         if ours and mark["completed"]:
+            if self.record.data.get("completed") == mark["completed"] and self.record.data.get("steps"):
+                # the run that migrated it, from its record: a run whose controller died never reported it
+                self.steps.extend(self.record.data["steps"])
+                self.disks = list((self.record.data.get("disks") or {}).values())
             return self.result(dom, changed=False, msg="already migrated (%s)" % mark["completed"])
         dom = dom if ours else None
         blocker = self.claim.blocker(previous_owner)
@@ -233,8 +237,8 @@ class Migration:
                 completed = _now()
                 mark_migration(dom, self.name, self.source.facts, completed)
                 self.claim.release("migrated to %s as %s at %s" % (self.params["uri"], self.name, completed))
-                self.record.data["completed"] = completed
-                self.record.save()
+            self.record.data.update(completed=completed, steps=list(self.steps))
+            self.record.save()
         except (VmshiftError, OSError) as error:
             raise self.failed(error)
         return self.result(dom, changed=True, msg="migrated", wait=wait)

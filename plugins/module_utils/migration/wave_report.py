@@ -57,7 +57,8 @@ def outcome(entry):
     out["bytes"] = copied
     out["bytes_per_second"] = int(copied / copy_seconds) if copy_seconds else None
     out["seconds"] = round(sum(s.get("seconds") or 0 for s in result.get("steps") or []), 2)
-    out["downtime_seconds"] = downtime(result.get("steps")) if out["outcome"] == "migrated" else None
+    # already migrated: the steps are those of the run that migrated it, when vm_migrate's record had them
+    out["downtime_seconds"] = downtime(result.get("steps")) if out["outcome"] != "failed" else None
     return out
 
 
@@ -75,7 +76,7 @@ def wave_summary(wave, outcomes, seconds=None, limits=None, estimate=None):
     """The wave's counts, bytes, seconds and failed VMs, with the limits it ran with and the estimate made
     before it (migration_estimate's, without its VMs: each VM's is in its outcome)."""
     counts = dict((o, sum(1 for r in outcomes if r["outcome"] == o)) for o in OUTCOMES)
-    copied = sum(r.get("bytes") or 0 for r in outcomes)
+    copied = sum(r.get("bytes") or 0 for r in outcomes if r["outcome"] == "migrated")  # what this wave's runs copied
     return {"wave": wave, "vms": len(outcomes), "counts": counts, "bytes": copied, "seconds": seconds,
             "bytes_per_second": int(copied / seconds) if seconds else None,
             "failed": sorted(r["name"] for r in outcomes if r["outcome"] == "failed"), "limits": limits,

@@ -55,6 +55,22 @@ def test_a_rerun_of_a_finished_wave_keeps_the_report_as_it_was(tmp_path):
     assert not again["changed"] and (tmp_path / "reports" / "wave-1.json").read_text() == before
 
 
+def test_a_rerun_after_the_controller_died_reports_the_run_that_migrated_the_vm(tmp_path):
+    """The first run's controller was killed before it reported; its migration went on to its end on the KVM host.
+    The rerun finds the VM already migrated, with the steps and disks of that run from vm_migrate's record."""
+    steps = [{"step": "power_off", "started": 100.0, "seconds": 1.0}, {"step": "copy", "started": 101.0, "seconds": 16.0},
+             {"step": "define", "started": 117.0, "seconds": 0.5}, {"step": "start", "started": 117.5, "seconds": 2.5}]
+    found = {"changed": False, "msg": "already migrated (2026-12-07T05:33:48Z)", "steps": steps,
+             "disks": [{"copied_bytes": 32 * 1048576, "seconds": 16.0}]}
+    rerun = write_reports(params(tmp_path, [{"name": "db", "target": "kvm1", "result": found}], seconds=1.8), False)
+    (vm,) = rerun["vms"]
+    assert vm["outcome"] == "already migrated" and vm["downtime_seconds"] == 20.0 and vm["bytes"] == 32 * 1048576
+    # the wave's own figures are this run's: it copied nothing
+    assert rerun["summary"]["bytes"] == 0 and rerun["summary"]["counts"]["already migrated"] == 1
+    html = (tmp_path / "reports" / "wave-1.html").read_text()
+    assert "data-vm='db' data-outcome='already migrated'" in html and "down 20.0 s" in html
+
+
 def test_check_mode_says_what_would_change_and_writes_nothing(tmp_path):
     result = write_reports(params(tmp_path, [{"name": "db", "target": "kvm1", "result": MIGRATED}]), True)
     assert result["changed"] and not (tmp_path / "reports").exists()
