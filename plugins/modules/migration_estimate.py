@@ -113,9 +113,11 @@ options:
         type: float
         default: 5
       wave_seconds:
-        description: A wave's time beyond its VMs' schedule.
+        description:
+          - A wave's time beyond its VMs' schedule, from the migration_wave role's first task to its report (the jobs'
+            start on the KVM hosts, the first VMs' preflight, the report).
         type: float
-        default: 30
+        default: 15
 """
 
 EXAMPLES = r"""

@@ -23,9 +23,10 @@ MIB = 1024 * 1024
 # When no earlier wave says otherwise: one VM's copy over vSphere's HTTPS datastore access (the field's
 # figures for one stream are 50-150 MB/s); a guest's shutdown through VMware Tools; virt-v2v-in-place on a
 # guest; a guest's boot to where it is waited for; the steps every VM has (power-off, definition, start, the
-# marks), and a wave's time beyond its VMs (Ansible's start, preflight, the report).
+# marks), and a wave's time beyond its VMs, which a report counts from the role's first task to its report
+# (the jobs' start on the KVM hosts, the first VMs' preflight, the report; not Ansible's or the job's start).
 DEFAULTS = {"bytes_per_second": 50 * MIB, "shutdown_seconds": 30.0, "conversion_seconds": 180.0, "boot_seconds": 60.0,
-            "step_seconds": 5.0, "wave_seconds": 30.0}
+            "step_seconds": 5.0, "wave_seconds": 15.0}
 # vm_migrate's defaults for the settings that decide which of those steps a VM has
 SETTINGS = {"target_power_state": "running", "wait_for": "running", "guest_conversion": "auto"}
 ACTING = ("power_off", "copy", "pin_names", "convert", "define", "start", "mark_done")
