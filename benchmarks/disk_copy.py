@@ -218,8 +218,8 @@ def main():
     # the bars: each engine at least as fast as curl, on at most 1.2 times curl's CPU for each GiB
     print("\nratios (engine / curl: speed, goal >= 1.0; CPU per GiB, goal <= 1.2)")
     for key, (speed, cpu) in ratios.items():
-        print("  %-28s speed %5.2fx %-8s CPU %5.2fx %s" % (key, speed, "met" if speed >= 1.0 else "NOT met", cpu,
-                                                        "met" if cpu <= 1.2 else "NOT met"))
+        print("  %-28s speed %5.2fx %-8s CPU %5.2fx %s" % (
+            key, speed, "met" if speed >= 1.0 else "NOT met", cpu, "met" if cpu <= 1.2 else "NOT met"))
     shutil.rmtree(WORK, ignore_errors=True)
 
 

@@ -148,8 +148,8 @@ def default_other_seconds(vm, settings, defaults):
 def estimate_wave(wave, reports, defaults=None, pilots=None, settings=None):
     """The estimate for ``wave`` (migration_plan's: {wave, vms: [{name, target, source_host, bytes, disks}], limits})
     from earlier ``reports``, else ``pilots`` ({datastore: bytes per second}, pilot reads of the datastores where no
-    report says), else ``defaults``, given each target's ``settings`` ({target: vm_migrate's settings}): {wave, seconds, span, overhead, bytes, vms: [{name, target, bytes, copy_seconds,
-    downtime_seconds, start, from}], from}."""
+    report says), else ``defaults``, given each target's ``settings`` ({target: vm_migrate's settings}): {wave, seconds,
+    span, overhead, bytes, vms: [{name, target, bytes, copy_seconds, downtime_seconds, start, from}], from}."""
     defaults = dict(DEFAULTS, **(defaults or {}))
     seen, overheads = observations(reports)
     vms = []
