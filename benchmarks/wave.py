@@ -15,8 +15,8 @@ migration, not QEMU's boot under TCG. ROUNDS (3) round-robin runs of both; the m
 disks, 5 at a time with 1 and with 4 ranged reads a disk (vm_migrate's default in a batch of 5 is 1).
 Each round also runs the wave with its progress said every 2 s and without any (goal: progress adds at most
 3 %), and each wave says before it starts how long it will take (migration_estimate in the role: the first
-from its defaults, the next from the reports of the waves before), printed against what it took (goal:
-within 25 %).
+from a pilot read of the datastore and the defaults of the steps its VMs have, the next from the reports of
+the waves before), printed against what it took (goal: within 25 %).
 """
 import json
 import os
