@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The real guest's downtime: vmshift against the field's own path, in the same run, on the same disk.
 
-    bash benchmarks/run.sh real_guest
+    bash benchmarks/run.sh real_guest [ROUNDS]
 
 The lab's real Debian 12 guest (tests/lab/guest/build-debian.sh) is a running simulator VM, twice.
 - vmshift: vm_migrate with its defaults (ad-hoc `ansible`): inspection before the power-off (not downtime),
@@ -14,7 +14,12 @@ The lab's real Debian 12 guest (tests/lab/guest/build-debian.sh) is a running si
 Downtime runs from the source's power-off to the first answer (for the field's path, which keeps no
 interface name, to the ready line when no answer comes). Each phase is printed, and the ratio last; each
 path's client CPU per GiB of disk (user and system) beside its wall time. Goal: vmshift <= 1.0x.
+ROUNDS (2) rounds, the two paths in turn (which goes first alternates), the medians compared: a conversion's
+time under TCG varies by tens of seconds from run to run, mostly in the trim of its file systems ("Mapping
+filesystem data", printed for the field's path).
 """
+import re
+import statistics
 import json
 import os
 import shutil
@@ -122,8 +127,11 @@ def field(name, mac):
     run(["curl", "-sf", "--cacert", CA, "-H", "Cookie: " + cookie, "-o", raw,
          "https://%s:%s/folder/%s?dcPath=DC0&dsName=LocalDS_0" % (os.environ["VMWARE_HOST"], os.environ["VMWARE_PORT"], flat)])
     copied = time.monotonic()
-    run(["virt-v2v", "-i", "disk", raw, "-o", "local", "-os", out, "-of", "qcow2", "-on", name])
+    said = run(["virt-v2v", "-i", "disk", raw, "-o", "local", "-os", out, "-of", "qcow2", "-on", name])
     converted = time.monotonic()
+    # virt-v2v's own timestamps: the trim of the guest's file systems, from "Mapping filesystem data" to the next line
+    marks = re.findall(r"^\[\s*([\d.]+)\] (.*)$", said, re.M)
+    trim = next((float(marks[i + 1][0]) - float(t) for i, (t, what) in enumerate(marks[:-1]) if what.startswith("Mapping")), None)
     disk = os.path.join(LAB, "pool", name + "-sda.qcow2")
     shutil.move(os.path.join(out, name + "-sda"), disk)
     run(["virsh", "-q", "create", "/dev/stdin"], input=domain_xml(name, disk, serial, mac))
@@ -131,36 +139,48 @@ def field(name, mac):
     used = tuple(b - a for a, b in zip(before, cpu()))
     ready, answered = until_answered(serial, defined)
     phases = [("power_off", off - start, True), ("copy (curl -o)", copied - off, True),
-              ("convert (virt-v2v -i disk -o local)", converted - copied, True), ("define and start", defined - converted, True),
+              ("convert (virt-v2v -i disk -o local)", converted - copied, True),
+              ("  of which the trim of its file systems", trim, False), ("define and start", defined - converted, True),
               ("boot to the ready line", ready, True), ("boot to ping", answered, True)]
     downtime = (defined - start) + (answered if answered is not None else ready or 0)
     return phases, downtime, answered is not None, used
 
 
 def main():
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 2
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
     names = {"vmshift": ("bench-real-a", "00:50:56:40:00:01"), "field": ("bench-real-b", "00:50:56:40:00:02")}
     cleanup(n for n, m in names.values())
     subprocess.run(["ip", "addr", "replace", HOST_ADDRESS, "dev", BRIDGE], check=True)
     try:
-        results = {}
-        for path, (name, mac) in names.items():
-            workload("create", name, IMAGE, "--mac", mac, "--memory-mib", "512")
-            # one at a time: each has both cores, and the guest's address is the same
-            results[path] = (vmshift if path == "vmshift" else field)(name, mac)
-            cleanup([name])
+        results = dict((path, []) for path in names)
+        for i in range(rounds):
+            for path in (("vmshift", "field") if i % 2 == 0 else ("field", "vmshift")):
+                name, mac = names[path]
+                workload("create", name, IMAGE, "--mac", mac, "--memory-mib", "512")
+                # one at a time: each has both cores, and the guest's address is the same
+                results[path].append((vmshift if path == "vmshift" else field)(name, mac))
+                cleanup([name])
+                shutil.rmtree(os.path.join(WORK, "v2v"), ignore_errors=True)
         size = os.path.getsize(IMAGE)
-        print("real guest (%s, %.1f GiB disk), source running; downtime from power-off to the first answer" % (
-            GUEST["hostname"], size / float(1 << 30)))
-        for path, (phases, downtime, answers, used) in results.items():
-            print("  %s: downtime %.1f s%s; client CPU %s" % (
-                path, downtime, "" if answers else " (to the ready line: never answered on its static address)",
-                cpu_per_gib([used], size)))
-            for phase, seconds, down in phases:
-                shown = "%.1f s" % seconds if seconds is not None else ("after the answer" if answers else "never")
+        print("real guest (%s, %.1f GiB disk), source running; downtime from power-off to the first answer; median of %d "
+              "rounds" % (GUEST["hostname"], size / float(1 << 30), rounds))
+        downtimes = {}
+        for path, runs in results.items():
+            downtimes[path] = statistics.median(r[1] for r in runs)
+            print("  %s: downtime %.1f s (runs: %s)%s; client CPU %s" % (
+                path, downtimes[path], ", ".join("%.1f" % r[1] for r in runs),
+                "" if all(r[2] for r in runs) else " (to the ready line where it never answered on its static address)",
+                cpu_per_gib([r[3] for r in runs], size)))
+            for j, (phase, dummy, down) in enumerate(runs[0][0]):
+                seconds = [r[0][j][1] for r in runs if r[0][j][1] is not None]
+                shown = ("%.1f s (runs: %s)" % (statistics.median(seconds), ", ".join("%.1f" % x for x in seconds))
+                         if seconds else "after the answer" if phase.startswith("boot") else "not said")
                 print("    %-40s %s%s" % (phase, shown, "" if down else " (not downtime)"))
-        print("  ratio vmshift / field: %.2fx (goal <= 1.0x)" % (results["vmshift"][1] / results["field"][1]))
+        print("  ratio vmshift / field: %.2fx (goal <= 1.0x); per round: %s" % (
+            downtimes["vmshift"] / downtimes["field"],
+            ", ".join("%.2fx" % (a[1] / b[1]) for a, b in zip(results["vmshift"], results["field"]))))
     finally:
         subprocess.run(["ip", "addr", "del", HOST_ADDRESS, "dev", BRIDGE], check=False)
         cleanup(n for n, m in names.values())
