@@ -255,6 +255,16 @@ options:
     description: Where the migration's record, copy journals and progress live on the host running the module.
     type: path
     default: /var/lib/vmshift/migrations
+  lock_timeout:
+    description:
+      - Seconds to wait for another run that migrates the same VM on this host (it holds the VM's lock in
+        O(work_dir)) to end, before refusing the VM. V(0) refuses at once.
+      - A run whose controller died (an AAP job canceled, its node lost) goes on to its end on the host. A rerun
+        that waits for it then finds the VM migrated and reports that run's steps, or takes over what it left.
+        The two never act at once.
+      - Nothing waits in check mode.
+    type: int
+    default: 0
   source_note_attribute:
     description:
       - The source VM's custom attribute (defined if missing) that holds the claim of the run migrating it,
@@ -520,6 +530,7 @@ def main():
         bandwidth_limit_mib=dict(type="int"),
         work_dir=dict(type="path", default="/var/lib/vmshift/migrations"),
         source_note_attribute=dict(type="str", default="vmshift.migrated"),
+        lock_timeout=dict(type="int", default=0),
         rollback=dict(type="bool", default=True),
         progress_interval=dict(type="int", default=30),
         # the controller's (see plugins/action/vm_migrate.py): declared so that it is documented and checked

@@ -83,22 +83,31 @@ class HostLock:
         except ValueError:
             return {}
 
-    def acquire(self, owner, check_mode):
-        """Take the lock for ``owner``, or raise Conflict naming its holder. In check mode the lock is only
-        tried (nothing is created) and released at once."""
+    def acquire(self, owner, check_mode, timeout=0, clock=time.monotonic, sleep=time.sleep):
+        """Take the lock for ``owner``, waiting up to ``timeout`` seconds for a run that holds it to end, or raise
+        Conflict naming its holder. In check mode the lock is only tried (nothing is created, nothing waited for)
+        and released at once."""
         if check_mode and not os.path.exists(self.path):
             return
         if not check_mode:
             os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
         fd = os.open(self.path, os.O_RDONLY if check_mode else os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, (fcntl.LOCK_SH if check_mode else fcntl.LOCK_EX) | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = self._holder(fd)
-            os.close(fd)
-            raise Conflict(failed_to("migrate", "VM", owner["as"], "%s holds it on this host (lock %s); a VM is "
-                                     "migrated by one run at a time: wait for that run to end" % (describe(holder), self.path)),
-                           held_by=holder)
+        deadline = clock() + (0 if check_mode else timeout)
+        while True:
+            try:
+                fcntl.flock(fd, (fcntl.LOCK_SH if check_mode else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if clock() < deadline:
+                    sleep(1)
+                    continue
+                holder = self._holder(fd)
+                os.close(fd)
+                raise Conflict(failed_to("migrate", "VM", owner["as"], "%s holds it on this host (lock %s)%s; a VM is "
+                                         "migrated by one run at a time: wait for that run to end%s" % (
+                                             describe(holder), self.path, " after %d s of waiting" % timeout if timeout and not check_mode else "",
+                                             "" if timeout else ", or give lock_timeout to wait for it")),
+                               held_by=holder)
         self.previous = self._holder(fd)
         if check_mode:
             os.close(fd)

@@ -116,7 +116,7 @@ def run_migration(params, check_mode, batch=None, turn=None):
             with LibvirtClient(params["uri"]) as target:
                 owner = new_owner(params["uri"], name)
                 lock = HostLock(params["work_dir"], key)
-                lock.acquire(owner, check_mode)
+                lock.acquire(owner, check_mode, params.get("lock_timeout") or 0)
                 try:
                     claim = SourceClaim(source, params["source_note_attribute"], owner, renew_every=params.get("progress_interval"))
                     migration = Migration(params, check_mode, vsphere, source, target, name,

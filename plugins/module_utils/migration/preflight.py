@@ -30,6 +30,8 @@ def check_params(params):
     for field in ("copy_workers", "chunk_size_mib", "wait_timeout", "shutdown_timeout"):
         if params[field] is None or params[field] < (1 if field in ("copy_workers", "chunk_size_mib") else 0):
             raise InvalidInput("%s must be a positive number, not %s" % (field, params[field]))
+    if (params.get("lock_timeout") or 0) < 0:
+        raise InvalidInput("lock_timeout must be 0 (refuse at once) or more seconds, not %s" % params["lock_timeout"])
     if params["bandwidth_limit_mib"] is not None and params["bandwidth_limit_mib"] < 1:
         raise InvalidInput("bandwidth_limit_mib must be 1 or more (MiB/s), or unset for no limit")
     if params.get("progress_interval") is not None and not 0 <= params["progress_interval"] <= 60:

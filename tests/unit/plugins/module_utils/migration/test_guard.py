@@ -84,6 +84,28 @@ def test_the_lock_of_a_killed_run_is_free(tmp_path):
     assert lock.previous["pid"] == child.pid
 
 
+def test_a_lock_timeout_waits_for_the_run_that_holds_the_lock_to_end(tmp_path):
+    first = HostLock(str(tmp_path), "uuid-1")
+    first.acquire(owner(name="web"), check_mode=False)
+    now = [0.0]
+
+    def sleep(seconds):  # the holder ends after 3 s of waiting
+        now[0] += seconds
+        if now[0] >= 3:
+            first.release()
+
+    waiting = HostLock(str(tmp_path), "uuid-1")
+    waiting.acquire(owner(name="web2"), check_mode=False, timeout=10, clock=lambda: now[0], sleep=sleep)
+    assert now[0] == 3 and waiting.previous["as"] == "web"
+    # a holder that outlasts the timeout: refused after it, saying how long it waited; check mode never waits
+    with pytest.raises(Conflict) as err:
+        HostLock(str(tmp_path), "uuid-1").acquire(owner(), check_mode=False, timeout=5, clock=lambda: now[0], sleep=sleep)
+    assert now[0] == 8 and "after 5 s of waiting" in err.value.message
+    with pytest.raises(Conflict) as err:
+        HostLock(str(tmp_path), "uuid-1").acquire(owner(), check_mode=True, timeout=5, clock=lambda: now[0], sleep=sleep)
+    assert now[0] == 8 and "give lock_timeout to wait for it" not in err.value.message
+
+
 def test_check_mode_creates_no_lock_file(tmp_path):
     HostLock(str(tmp_path / "work"), "uuid-1").acquire(owner(), check_mode=True)
     assert not (tmp_path / "work").exists()
