@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import posixpath
+import time
 
 from ansible_collections.vmshift.virt.plugins.module_utils.common.errors import InvalidInput, NotFound, OperationFailure, WaitTimeout, failed_to
 from ansible_collections.vmshift.virt.plugins.module_utils.common.waiter import Waiter
@@ -40,6 +41,10 @@ class SourceVm:
         self.client = client
         self.vm = vim.VirtualMachine(moid, client.si._stub)
         self.facts = facts
+        # A claim renewed every few seconds for hours reads the time and the attribute's key each time: both are
+        # read once here, so a renewal costs vCenter two calls (read the note, write it), not four.
+        self._clock = None  # (vCenter's time, this host's monotonic clock) when it was read
+        self._fields = {}  # attribute name -> its definition, once found
 
     @staticmethod
     def inventory(client):
@@ -145,15 +150,22 @@ class SourceVm:
         return markers
 
     def server_time(self):
-        """vCenter's clock, in seconds since the epoch: one clock for every host that reads a claim."""
-        return self._call("read the time of", self.client.si.CurrentTime).timestamp()
+        """vCenter's clock, in seconds since the epoch: one clock for every host that reads a claim. Read once,
+        then advanced by this host's monotonic clock, which no step of its wall clock moves."""
+        if self._clock is None:
+            self._clock = (self._call("read the time of", self.client.si.CurrentTime).timestamp(), time.monotonic())
+        return self._clock[0] + time.monotonic() - self._clock[1]
 
     def _field(self, attribute):
         manager = self.client.content.customFieldsManager
         if manager is None:
             return manager, None
-        return manager, next((f for f in self._call("read custom attributes of", lambda: manager.field) or []
-                              if f.name == attribute), None)
+        if attribute not in self._fields:
+            field = next((f for f in self._call("read custom attributes of", lambda: manager.field) or [] if f.name == attribute), None)
+            if field is None:
+                return manager, None  # not defined yet: looked up again next time
+            self._fields[attribute] = field
+        return manager, self._fields[attribute]
 
     def read_note(self, attribute):
         """The value of a custom attribute as vCenter has it now (None: not set)."""
@@ -180,4 +192,5 @@ class SourceVm:
                 field = self._field(attribute)[1]  # another migration (of this wave, or on another host) defined it just now
             except (vmodl.MethodFault, OSError) as exc:
                 raise translate(exc, "define custom attribute for", "source VM", self.facts["name"], self.client.endpoint)
+            self._fields[attribute] = field
         self._call("note the migration on", manager.SetField, self.vm, field.key, value)
