@@ -103,10 +103,10 @@ class HostLock:
                     continue
                 holder = self._holder(fd)
                 os.close(fd)
-                raise Conflict(failed_to("migrate", "VM", owner["as"], "%s holds it on this host (lock %s)%s; a VM is "
-                                         "migrated by one run at a time: wait for that run to end%s" % (
-                                             describe(holder), self.path, " after %d s of waiting" % timeout if timeout and not check_mode else "",
-                                             "" if timeout else ", or give lock_timeout to wait for it")),
+                waited = " after %d s of waiting" % timeout if timeout and not check_mode else ""
+                fix = "" if timeout else ", or give lock_timeout to wait for it"
+                raise Conflict(failed_to("migrate", "VM", owner["as"], "%s holds it on this host (lock %s)%s; a VM is migrated "
+                                         "by one run at a time: wait for that run to end%s" % (describe(holder), self.path, waited, fix)),
                                held_by=holder)
         self.previous = self._holder(fd)
         if check_mode:
