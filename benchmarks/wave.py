@@ -116,7 +116,7 @@ def main():
     estimates = []  # (the estimate made before a wave, the wave's seconds as its report says, playbook seconds)
     with_progress = {2: [], 0: []}  # playbook seconds of the wave with its progress every 2 s, and without
     steps = {}  # step -> seconds, each VM of each round (the wave report's)
-    used = dict(curl=[], wave=[], engine1=[], engine4=[])  # (user, system) CPU seconds per run
+    used = dict(curl=[], wave=[], engine1=[], engine4=[], progress2=[], progress0=[])  # (user, system) CPU seconds per run
 
     def spent(since):
         return tuple(b - a for a, b in zip(since, cpu()))
@@ -153,6 +153,7 @@ def main():
             estimates.append((report["summary"]["estimate"], report["summary"]["seconds"], wave_s))
             if progress is not None:
                 with_progress[progress].append(wave_s)
+                used["progress%d" % progress].append(spent(before))
             else:
                 waves.append(wave_s)
                 used["wave"].append(spent(before))
@@ -190,6 +191,8 @@ def main():
         (statistics.median(with_progress[2]) / statistics.median(with_progress[0]) - 1) * 100,
         "met" if statistics.median(with_progress[2]) <= 1.03 * statistics.median(with_progress[0]) else "NOT met",
         ", ".join("%.1f" % w for w in with_progress[2]), ", ".join("%.1f" % w for w in with_progress[0])))
+    # CPU varies less than wall time from run to run: what the progress costs the client side, said apart
+    print("  progress every 2 s vs none, client CPU: %s vs %s" % (cpu_per_gib(used["progress2"], total), cpu_per_gib(used["progress0"], total)))
     # The estimate each wave made before it started (migration_estimate, in the role), against what it took: the
     # first from the defaults, the next from the reports of the waves before.
     for i, (estimate, took, wall) in enumerate(estimates):
