@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A migration wave against curl, in the same run: 20 simulator VMs with 256 MiB disks (random data)
 migrated with 5 copies at a time onto the lab's libvirtd, against 20 `curl -o` of the same flat files,
-5 at a time (xargs -P 5). Goal: the wave's wall time <= 1.5x curl's.
+5 at a time (xargs -P 5). Goal: the wave's wall time <= 1.2x curl's, and <= 1.1x curl's then sync.
 
     bash benchmarks/run.sh wave [VMS] [MIB] [PARALLEL] [ROUNDS]
 
@@ -180,9 +180,10 @@ def main():
     print("  migrate_wave.yml:       %6.1f s  %6.0f MB/s   %s (runs: %s; migrated/failed: %s)" % (
         wave_s, total / wave_s / 1e6, cpu_per_gib(used["wave"], total), ", ".join("%.1f" % w for w in waves),
         ", ".join("%d/%d" % (r["migrated"], r["failed"]) for r in reports)))
-    print("  ratio wave / curl: %.2fx (goal <= 1.5x: %s); per round: %s" % (
-        wave_s / curl_s, "met" if wave_s / curl_s <= 1.5 else "NOT met", ", ".join("%.2fx" % (w / c) for w, c in zip(waves, curls))))
-    print("  ratio wave / (curl, then sync): %.2fx" % (wave_s / statistics.median(synced)))
+    print("  ratio wave / curl: %.2fx (goal <= 1.2x: %s); per round: %s" % (
+        wave_s / curl_s, "met" if wave_s / curl_s <= 1.2 else "NOT met", ", ".join("%.2fx" % (w / c) for w, c in zip(waves, curls))))
+    synced_ratio = wave_s / statistics.median(synced)
+    print("  ratio wave / (curl, then sync): %.2fx (goal <= 1.1x: %s)" % (synced_ratio, "met" if synced_ratio <= 1.1 else "NOT met"))
     # Where a VM's time goes in the wave (its steps as vm_migrate times them): what the wave adds to the copy.
     print("  wave, a VM's steps (median / max s over VMs and rounds): " + ", ".join(
         "%s %.2f / %.2f" % (name, statistics.median(secs), max(secs)) for name, secs in steps.items()))
