@@ -140,7 +140,8 @@ def field(name, mac):
     ready, answered = until_answered(serial, defined)
     phases = [("power_off", off - start, True), ("copy (curl -o)", copied - off, True),
               ("convert (virt-v2v -i disk -o local)", converted - copied, True),
-              ("  of which the trim of its file systems", trim, False), ("define and start", defined - converted, True),
+              ("  of which the trim of its file systems", trim, False),  # within the conversion: counted there
+              ("define and start", defined - converted, True),
               ("boot to the ready line", ready, True), ("boot to ping", answered, True)]
     downtime = (defined - start) + (answered if answered is not None else ready or 0)
     return phases, downtime, answered is not None, used
@@ -177,7 +178,7 @@ def main():
                 seconds = [r[0][j][1] for r in runs if r[0][j][1] is not None]
                 shown = ("%.1f s (runs: %s)" % (statistics.median(seconds), ", ".join("%.1f" % x for x in seconds))
                          if seconds else "after the answer" if phase.startswith("boot") else "not said")
-                print("    %-40s %s%s" % (phase, shown, "" if down else " (not downtime)"))
+                print("    %-40s %s%s" % (phase, shown, "" if down or phase.startswith("  ") else " (not downtime)"))
         print("  ratio vmshift / field: %.2fx (goal <= 1.0x); per round: %s" % (
             downtimes["vmshift"] / downtimes["field"],
             ", ".join("%.2fx" % (a[1] / b[1]) for a, b in zip(results["vmshift"], results["field"]))))
