@@ -7,6 +7,7 @@ __metaclass__ = type
 
 import os
 import subprocess
+import zlib
 
 import pytest
 
@@ -188,6 +189,13 @@ def test_copy_blocks_writes_non_zero_blocks_into_a_new_file_and_every_block_into
     old.bytes[:] = b"z" * len(buf)  # what an earlier run left
     assert copy_blocks(old, 0, buf, len(buf), holes=False) == (checksum_of(buf), len(buf))
     assert old.bytes == buf
+
+
+@pytest.mark.parametrize("n", [1, 4096, MIB])
+def test_the_crc_of_zeros_appended_is_zlibs_without_reading_them(n):
+    crc_of_zeros = disk_copy.ZerosCrc(n)
+    for crc in [0, 1, 0x80000000, 0xFFFFFFFF] + [zlib.crc32(os.urandom(64)) for dummy in range(20)]:
+        assert crc_of_zeros(crc) == zlib.crc32(bytes(n), crc)
 
 
 def test_a_rerun_overwrites_what_an_earlier_run_left_in_a_zero_block(tmp_path, source):
