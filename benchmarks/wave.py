@@ -12,7 +12,10 @@ preflight, power-off of the sources, copy (checksummed, flushed), qcow2 out, dom
 of the domains, report). The guests are not booted (target_power_state: stopped), so the measure is the
 migration, not QEMU's boot under TCG. ROUNDS (3) round-robin runs of both; the medians are compared
 (runs here vary by 10-30 %, curl's the most). Also timed in each round: the copy engine alone on the same
-disks, 5 at a time with 1 and with 4 ranged reads a disk (vm_migrate's default in a batch of 5 is 1).
+disks, 5 at a time with 1 and with 4 ranged reads a disk (vm_migrate's default in a batch of 5 is 1), and
+the host's CPU until the data is on disk (all but the simulator's, the writeback curl leaves to the kernel
+included). The wave beyond the engine alone is printed: its fixed part, which a wave of small disks cannot
+hide (`bash benchmarks/run.sh wave 20 1 5 1` measures it with 1 MiB disks).
 Each round also runs the wave with its progress said every 2 s and without any (goal: progress adds at most
 3 %), and each wave says before it starts how long it will take (migration_estimate in the role: the first
 from a pilot read of the datastore and the defaults of the steps its VMs have, the next from the reports of
@@ -27,7 +30,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from common import cpu, cpu_per_gib, engine_copy, session_cookie, timed, warm_memory
+from common import cpu, cpu_per_gib, engine_copy, host_cpu, session_cookie, timed, warm_memory
 
 from ansible_collections.vmshift.virt.plugins.module_utils.migration.disk_copy import Journal
 
@@ -117,6 +120,7 @@ def main():
     with_progress = {2: [], 0: []}  # playbook seconds of the wave with its progress every 2 s, and without
     steps = {}  # step -> seconds, each VM of each round (the wave report's)
     used = dict(curl=[], wave=[], engine1=[], engine4=[], progress2=[], progress0=[])  # (user, system) CPU seconds per run
+    host_used = dict(curl=[], wave=[])  # the host's CPU seconds (all but the simulator) until the data is on disk
 
     def spent(since):
         return tuple(b - a for a, b in zip(since, cpu()))
@@ -127,7 +131,7 @@ def main():
     for dummy in range(rounds):  # round-robin; each tool starts on memory warmed the same way (see warm_memory)
         os.makedirs(os.path.join(WORK, "curl"))
         warm()
-        start, before = time.monotonic(), cpu()
+        start, before, host = time.monotonic(), cpu(), host_cpu()
         subprocess.run(["xargs", "-P", str(parallel), "-n", "3", "curl", "-sf", "--cacert", CA, "-H", "Cookie: " + cookie],
                        input="\n".join("-o %s/%d.raw %s" % (os.path.join(WORK, "curl"), i, u) for i, u in enumerate(urls)),
                        text=True, check=True)
@@ -135,6 +139,7 @@ def main():
         used["curl"].append(spent(before))
         os.sync()  # curl leaves its data in the page cache; the wave's copies are on disk when it ends
         synced.append(time.monotonic() - start)
+        host_used["curl"].append(host_cpu() - host)
         shutil.rmtree(os.path.join(WORK, "curl"))
         for streams in sorted(engines):
             warm()
@@ -145,7 +150,7 @@ def main():
         # said every 2 s and without any, in turn (which goes first alternates by round)
         for progress in ((None, 2, 0) if len(waves) % 2 == 0 else (None, 0, 2)):
             warm()
-            before = cpu()
+            before, host = cpu(), host_cpu()
             extra = [] if progress is None else ["-e", "migration_wave_progress_interval=%d" % progress]
             wave_s, out = timed(playbook + ["-e", "wave=1", "-e", "plan_file=" + os.path.join(WORK, "plan.json")] + extra
                                 + [os.path.join(REPO, "playbooks", "migrate_wave.yml")], os.environ["VMSHIFT_VENV"], env)
@@ -157,6 +162,8 @@ def main():
             else:
                 waves.append(wave_s)
                 used["wave"].append(spent(before))
+                os.sync()  # nothing is left to write back, but measured as for curl
+                host_used["wave"].append(host_cpu() - host)
                 reports.append(report["summary"]["counts"])
                 for vm in report["vms"]:
                     for step in vm.get("steps") or []:
@@ -184,6 +191,11 @@ def main():
         wave_s / curl_s, "met" if wave_s / curl_s <= 1.2 else "NOT met", ", ".join("%.2fx" % (w / c) for w, c in zip(waves, curls))))
     synced_ratio = wave_s / statistics.median(synced)
     print("  ratio wave / (curl, then sync): %.2fx (goal <= 1.1x: %s)" % (synced_ratio, "met" if synced_ratio <= 1.1 else "NOT met"))
+    host_curl, host_wave = (statistics.median(host_used[k]) / (total / float(1 << 30)) for k in ("curl", "wave"))
+    print("  host CPU until the data is on disk (all but the simulator; the wave's with Ansible): curl then sync %.2f, "
+          "wave %.2f CPU-s/GiB (%.2fx)" % (host_curl, host_wave, host_wave / host_curl))
+    print("  the wave beyond the copy engine alone (Ansible, the role's other tasks, the module's start, the first claims): "
+          "%.1f s" % (wave_s - statistics.median(engines[1])))
     # Where a VM's time goes in the wave (its steps as vm_migrate times them): what the wave adds to the copy.
     print("  wave, a VM's steps (median / max s over VMs and rounds): " + ", ".join(
         "%s %.2f / %.2f" % (name, statistics.median(secs), max(secs)) for name, secs in steps.items()))
