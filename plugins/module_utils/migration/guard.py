@@ -16,10 +16,12 @@ and roll back what the first made. Two guards, taken before anything changes and
   host sees it and is refused with who holds it and since when. Times are vCenter's clock, so hosts whose
   clocks differ agree. A claim is stale, and taken over, when its lease was not renewed for ``LEASE_STALE``
   seconds, or when its owner was a run on this host that is gone (its host lock is free, or its pid no
-  longer runs). vSphere offers no compare-and-swap on an attribute: a claim is written, then read back
-  ``CLAIM_SETTLE`` seconds later (by then a rival that read the note as free has written it too, and the
-  last writer wins; the other backs off), and read again before every step that acts on the source or
-  the target.
+  longer runs). The note is read before the preflight and again right before the claim is written (a
+  note that changed in between, a rival's claim or a migration completed elsewhere, stops the run before it
+  changes anything). vSphere offers no compare-and-swap on an attribute: a claim is written, then read back
+  ``CLAIM_SETTLE`` seconds later (by then a rival that read the note as free in the same moment has written
+  it too, and the last writer wins; the other backs off), and read again before every step that acts on the
+  source or the target.
 
 A failed migration that could not undo everything leaves ``left {...}``: only a run on the same host
 (which has the record of what is left) may take that over. A failed migration that undid everything puts
@@ -153,6 +155,8 @@ class SourceClaim:
         self.written_at = None
         self.lost = None
         self.taken_over = None
+        self.dead = {}  # the owner of the last run that held this host's lock, as blocker() was given it
+        self.seen = None  # the note as blocker() last read it
         self.previous = None  # a note before this run that was no claim, put back when a failed run undid everything
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -166,9 +170,11 @@ class SourceClaim:
     def blocker(self, dead):
         """None when this run may claim the source, else why not and the fix. ``dead``: the owner of the last
         run that held this host's lock (it is gone)."""
+        self.dead = dead
         if not self.attribute:
             return None
         kind, holder, value = self.read()
+        self.seen = value
         if kind in ("free", "migrated"):
             self.previous = value
             return None
@@ -193,9 +199,19 @@ class SourceClaim:
         self.source.note(self.attribute, prefix + json.dumps(owner, sort_keys=True))
 
     def take(self):
-        """Write the claim and start renewing it."""
+        """Check the note again, write the claim and start renewing it. The preflight (with guest inspection,
+        minutes) runs between ``blocker`` and this: a rival that claimed the source meanwhile is refused here,
+        before anything changes, and CLAIM_SETTLE has to cover only the time between this read and this write
+        (one vCenter round trip)."""
         if not self.attribute:
             return
+        before = self.seen
+        blocker = self.blocker(self.dead)
+        if not blocker and self.seen != before:  # e.g. a run elsewhere claimed and migrated it meanwhile
+            blocker = ("its attribute '%s' changed while this run prepared (from %r to %r); nothing was changed: rerun to "
+                       "act on what it says now" % (self.attribute, before, self.seen))
+        if blocker:
+            raise Conflict(failed_to("migrate", "VM", self.owner["as"], blocker))
         self.owner["since"] = self.owner.get("since") or _iso(self.source.server_time())
         self._write(CLAIMED, self._claim(self.source.server_time()))
         self.written_at = self.clock()

@@ -164,23 +164,57 @@ def test_a_completed_migration_or_a_free_note_does_not_block_and_is_put_back_aft
     assert source.notes["vmshift.migrated"] == "migrated to qemu+ssh://kvm9/system as web at 2026"
 
 
+class RacingSource(NoteSource):
+    """A rival's whole take() runs right after this run's last read of the note and before its write: two claims
+    written at once."""
+    rival = None
+
+    def read_note(self, attribute):
+        value = super(RacingSource, self).read_note(attribute)
+        rival, self.rival = self.rival, None
+        if rival is not None:
+            rival.take()
+        return value
+
+
 def test_of_two_claims_written_at_once_the_last_writer_wins_and_the_other_backs_off():
-    source = NoteSource()
+    source = RacingSource()
     first = SourceClaim(source, "vmshift.migrated", owner(host="kvm1"), sleep=lambda s: None)
     second = SourceClaim(source, "vmshift.migrated", owner(host="kvm2"), sleep=lambda s: None)
     assert first.blocker({}) is None and second.blocker({}) is None  # both read a free note
-    first.take()
-    second.take()
+    source.rival = second
+    first.take()  # it reads the note free again, the rival writes, then it writes: the last writer
     with pytest.raises(Conflict) as err:
-        first.confirm()
-    assert err.value.details["lost_claim"] and "from kvm2" in err.value.message
-    second.confirm()
-    assert not first.ours() and second.ours()
-    first.release("migrated to somewhere")  # not its claim any more: nothing written
-    assert parse_note(source.notes["vmshift.migrated"])[1]["host"] == "kvm2"
-    second.release(left=["domain web"])
+        second.confirm()
+    assert err.value.details["lost_claim"] and "from kvm1" in err.value.message
+    first.confirm()
+    assert not second.ours() and first.ours()
+    second.release("migrated to somewhere")  # not its claim any more: nothing written
+    assert parse_note(source.notes["vmshift.migrated"])[1]["host"] == "kvm1"
+    first.release(left=["domain web"])
     kind, holder = parse_note(source.notes["vmshift.migrated"])
     assert kind == "left" and holder["left"] == ["domain web"]
+
+
+def test_a_claim_a_rival_wrote_while_this_run_prepared_stops_it_before_it_writes():
+    """The preflight (guest inspection: minutes) runs between the first read of the note and the claim."""
+    source = NoteSource()
+    first = SourceClaim(source, "vmshift.migrated", owner(host="kvm1"), sleep=lambda s: None)
+    second = SourceClaim(source, "vmshift.migrated", owner(host="kvm2"), sleep=lambda s: None)
+    assert first.blocker({}) is None and second.blocker({}) is None
+    second.take()
+    with pytest.raises(Conflict) as err:
+        first.take()
+    assert "as 'web' from kvm2" in err.value.message and "holds it" in err.value.message
+    assert parse_note(source.notes["vmshift.migrated"])[1]["host"] == "kvm2" and first.written_at is None
+    # a rival that claimed, migrated and released meanwhile: the note changed, this run stops too
+    third = SourceClaim(source, "vmshift.migrated", owner(host="kvm3"), sleep=lambda s: None)
+    second.release("migrated to qemu+ssh://kvm2/system as web at 2026")
+    assert third.blocker({}) is None
+    source.note("vmshift.migrated", "migrated to qemu+ssh://kvm4/system as web at 2027")
+    with pytest.raises(Conflict, match="changed while this run prepared .* nothing was changed"):
+        third.take()
+    assert source.notes["vmshift.migrated"] == "migrated to qemu+ssh://kvm4/system as web at 2027"
 
 
 def test_without_an_attribute_the_claim_does_nothing():
