@@ -42,7 +42,9 @@ description:
     C(<work_dir>/<instance uuid>.lock) on its host and claims the source in O(source_note_attribute)
     (V(migrating {owner}), renewed every minute, read back before every step that acts). A second run on
     the same host, or on another host, is refused at once, naming the holder (host, pid, target, name)
-    and since when. The lock of a killed run is free at once; its claim is taken over at once on its own
+    and since when. The attribute is read before the preflight and again right before the claim is
+    written: a run whose preflight overlapped a rival's claim, or a migration completed elsewhere, stops
+    there without changing anything. The lock of a killed run is free at once; its claim is taken over at once on its own
     host and after 5 minutes without renewal from another, and the result's C(actions) says so. A rollback
     powers the source back on only while the claim is still this run's. A failure that could not undo
     everything leaves V(left {owner, left}) in the attribute: only a rerun on the same host (which has the
