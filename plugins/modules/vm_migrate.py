@@ -44,12 +44,12 @@ description:
     the same host, or on another host, is refused at once, naming the holder (host, pid, target, name)
     and since when. The attribute is read before the preflight and again right before the claim is
     written: a run whose preflight overlapped a rival's claim, or a migration completed elsewhere, stops
-    there without changing anything. The lock of a killed run is free at once; its claim is taken over at once on its own
-    host and after 5 minutes without renewal from another, and the result's C(actions) says so. A rollback
-    powers the source back on only while the claim is still this run's. A failure that could not undo
-    everything leaves V(left {owner, left}) in the attribute: only a rerun on the same host (which has the
-    record) may take it over. Setting O(source_note_attribute) to an empty string turns the claim off, and
-    with it the protection against a run on another host."
+    there without changing anything. The lock of a killed run is free at once; its claim is taken over at
+    once on its own host and after 5 minutes without renewal from another, and the result's C(actions)
+    says so. A rollback powers the source back on only while the claim is still this run's. A failure that
+    could not undo everything leaves V(left {owner, left}) in the attribute: only a rerun on the same host
+    (which has the record) may take it over. Setting O(source_note_attribute) to an empty string turns the
+    claim off, and with it the protection against a run on another host."
   - "A copy resumed after a kill trusts only a source that did not change: when a disk's copy begins, its
     content ID (CID), CBT changeId and the size and modification time of its files (datastore browser)
     are recorded; a rerun that finds any of them changed, none recorded, or the source VM powered on,
