@@ -86,7 +86,7 @@ def since(before, after):
 def measure(work):
     """``work()`` timed from a clean page cache: (wall seconds, the client's (user, system) CPU seconds, the host's
     CPU seconds until the bytes are on disk, what ``work`` returned). The client's CPU is this process's and its
-    children's (curl, qemu-img, the copy processes); the host's is every process's and the kernel's own threads'
+    children's (curl, qemu-img, the four engines' processes); the host's is every process's and the kernel's own threads'
     (the writeback of the dirty pages a tool leaves, which curl leaves to them), less the simulator's."""
     os.sync()  # no dirty pages of an earlier measurement are written back during this one
     client, host, start = client_cpu(), host_cpu(), time.monotonic()
